@@ -1,0 +1,52 @@
+"""The ASGI application: both faces (auth and API) of one deployment (CONTRACT §1)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from threelo.core.clock import Clock, SystemClock
+from threelo.core.platform import Platform
+from threelo.core.ports import Store
+from threelo.settings import Settings, load_settings
+from threelo.web import api, front, oauth, pages
+from threelo.web.common.ratelimit import MemoryRateLimiter, RateLimiter
+from threelo.web.context import WebContext
+
+
+def build_context(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    limiter: RateLimiter | None = None,
+) -> WebContext:
+    settings = settings or load_settings()
+    if store is None:
+        from threelo.storage import open_store
+
+        store = open_store(settings.database_url)
+    platform = Platform(store=store, policy=settings.policy(), clock=clock or SystemClock())
+    return WebContext(
+        platform=platform, settings=settings, limiter=limiter or MemoryRateLimiter()
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    limiter: RateLimiter | None = None,
+    context: WebContext | None = None,
+) -> Starlette:
+    ctx = context or build_context(settings, store=store, clock=clock, limiter=limiter)
+    app = Starlette(
+        routes=[
+            *oauth.routes(ctx),
+            *front.routes(ctx),
+            *api.routes(ctx),
+            *pages.routes(ctx),
+        ]
+    )
+    app.state.ctx = ctx
+    return app
