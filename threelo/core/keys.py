@@ -25,8 +25,9 @@ from threelo.core.ports import Store
 from threelo.core.secret_values import new_id
 
 ALGORITHM = "ES256"
+# RFC 8725 §3.1: the verifier's algorithm list is fixed, never taken from the token.
 ALGORITHMS = (ALGORITHM,)
-RELOAD_INTERVAL = timedelta(seconds=5)  # RFC 8725 §3.1: the verifier's list is fixed, never from the token
+RELOAD_INTERVAL = timedelta(seconds=5)
 
 
 def generate_key(now: datetime) -> SigningKey:

@@ -1,0 +1,46 @@
+"""Client authentication at the token, revocation and introspection endpoints.
+
+RFC 6749 §2.3: a confidential client authenticates with its secret, by HTTP Basic *or* in
+the body, never both (§2.3.1, checked by the web adapter) and never in the URI. A public
+client (RFC 6749 §2.1) sends only its ``client_id`` and must use PKCE (RFC 9700 §2.1.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from threelo.core.errors import InvalidClient
+from threelo.core.models import App
+from threelo.core.ports import Tx
+from threelo.core.secret_values import matches
+
+
+class AuthMethod(StrEnum):
+    BASIC = "client_secret_basic"
+    POST = "client_secret_post"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    client_id: str
+    secret: str | None
+    method: AuthMethod
+
+
+def authenticate_client(tx: Tx, creds: ClientCredentials) -> App:
+    app = tx.apps.get(creds.client_id) if creds.client_id else None
+    if app is None:
+        raise InvalidClient("Unauthorized", detail=f"unknown client {creds.client_id!r}")
+    if app.public:
+        # A secret sent by a public client is not silently ignored: it means a confused or
+        # impersonating caller (security-catalogue CA-09b, pinned: rejected).
+        if creds.method is not AuthMethod.NONE:
+            raise InvalidClient("Unauthorized", detail="public client sent a secret")
+        return app
+    if creds.method is AuthMethod.NONE or creds.secret is None or app.secret_digest is None:
+        raise InvalidClient("Unauthorized", detail="confidential client without secret")
+    if not matches(creds.secret, app.secret_digest):
+        raise InvalidClient("Unauthorized", detail="wrong client secret")
+    return app

@@ -1,0 +1,50 @@
+"""Grant-type handlers for the token endpoint, found through a registry (RFC 6749 §4, §6).
+
+A handler answers *can I handle this grant type?* by its key in :data:`HANDLERS`, validates
+the request inside one unit of work, and returns what to issue. Adding a grant type never
+edits the token endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from threelo.core.client_auth import ClientCredentials, authenticate_client
+from threelo.core.errors import InvalidRequest, OAuthError, UnsupportedGrantType
+from threelo.core.grants.authorization_code import AuthorizationCodeGrant
+from threelo.core.grants.base import GrantHandler, TokenResponse
+from threelo.core.grants.issue import issue_tokens
+from threelo.core.grants.refresh_token import RefreshTokenGrant
+from threelo.core.platform import Platform
+
+HANDLERS: dict[str, GrantHandler] = {
+    "authorization_code": AuthorizationCodeGrant(),
+    "refresh_token": RefreshTokenGrant(),
+}
+
+
+def exchange(
+    platform: Platform, creds: ClientCredentials, params: Mapping[str, str]
+) -> TokenResponse:
+    """Run one token request: authenticate the client, then the grant type's handler."""
+    grant_type = params.get("grant_type")
+    if not grant_type:
+        raise InvalidRequest("Missing grant_type")
+    handler = HANDLERS.get(grant_type)
+    if handler is None:
+        raise UnsupportedGrantType("Unsupported grant type")
+    failure: OAuthError | None = None
+    with platform.store.transaction() as tx:
+        app = authenticate_client(tx, creds)
+        outcome = handler.handle(platform, tx, app, params)
+        # A refused request may still have to commit what it revoked (a replayed code's
+        # tokens, a reused refresh token's family), so errors travel out as values.
+        if isinstance(outcome, OAuthError):
+            failure = outcome
+    if failure is not None:
+        raise failure
+    assert not isinstance(outcome, OAuthError)
+    return issue_tokens(platform, outcome)
+
+
+__all__ = ["HANDLERS", "GrantHandler", "TokenResponse", "exchange"]

@@ -1,0 +1,109 @@
+"""``grant_type=authorization_code`` (RFC 6749 §4.1.3, RFC 7636 §4.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from threelo.core.errors import INVALID_CODE, InvalidGrant, InvalidRequest, OAuthError
+from threelo.core.grants.base import Issuance
+from threelo.core.grants.issue import granted_scopes, new_refresh_token
+from threelo.core.models import App, AuditEvent, AuthorizationCode, TokenFamily
+from threelo.core.pkce import verify
+from threelo.core.platform import Platform
+from threelo.core.ports import Tx
+from threelo.core.scopes import OFFLINE_ACCESS
+from threelo.core.secret_values import digest, new_id
+
+
+class AuthorizationCodeGrant:
+    def handle(
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
+    ) -> Issuance | OAuthError:
+        value = params.get("code")
+        redirect_uri = params.get("redirect_uri")
+        if not value:
+            return InvalidRequest("Missing code")
+        if not redirect_uri:
+            return InvalidRequest("Missing redirect_uri")
+        now = platform.clock.now()
+        key = digest(value)
+        code = tx.codes.get(key)
+        if code is None:
+            return InvalidGrant(INVALID_CODE, detail="unknown code")
+        # Burn first, with a conditional update: of any number of concurrent redemptions
+        # exactly one wins (security-catalogue AC-02). Every later failure leaves it burnt,
+        # so a stolen code cannot be tried against guessed verifiers (RFC 9700 §4.5.3.1).
+        if not tx.codes.redeem(key, now):
+            return _replayed(tx, key, now)
+        problem = _check(code, app, redirect_uri, params.get("code_verifier"), now)
+        if problem:
+            return InvalidGrant(INVALID_CODE, detail=problem)
+        return _start_family(platform, tx, app, code, now)
+
+
+def _check(
+    code: AuthorizationCode, app: App, redirect_uri: str, verifier: str | None, now: datetime
+) -> str:
+    if code.client_id != app.client_id:
+        return "code issued to another client"  # RFC 6749 §4.1.3
+    if now >= code.expires_at:
+        return "code expired"
+    if redirect_uri != code.redirect_uri:
+        return "redirect_uri differs from the authorization request"  # RFC 6749 §4.1.3
+    if code.code_challenge is None:
+        # A verifier without a challenge is a downgrade attempt (RFC 9700 §4.8.2).
+        return "code_verifier sent but no challenge" if verifier else ""
+    if not verifier:
+        return "code_verifier missing"  # RFC 7636 §4.6
+    if not verify(verifier, code.code_challenge):
+        return "code_verifier does not match"
+    return ""
+
+
+def _replayed(tx: Tx, key: str, now: datetime) -> OAuthError:
+    """RFC 6749 §4.1.2: a second use is refused and the tokens the code produced revoked."""
+    code = tx.codes.get(key)
+    if code is not None and code.family_id is not None:
+        tx.families.revoke(code.family_id, now, "authorization code replayed")
+    if code is not None:
+        tx.audit.add(
+            AuditEvent(
+                kind="code.replayed",
+                at=now,
+                account_id=code.account_id,
+                client_id=code.client_id,
+                detail={"family_id": code.family_id or ""},
+            )
+        )
+    return InvalidGrant(INVALID_CODE, detail="code replayed")
+
+
+def _start_family(
+    platform: Platform, tx: Tx, app: App, code: AuthorizationCode, now: datetime
+) -> Issuance | OAuthError:
+    grant = tx.grants.get(code.grant_id)
+    account = tx.accounts.get(code.account_id)
+    if grant is None or grant.account_id != code.account_id or grant.client_id != app.client_id:
+        return InvalidGrant(INVALID_CODE, detail="grant revoked since the code was issued")
+    if account is None or not account.active:
+        return InvalidGrant(INVALID_CODE, detail="account inactive")
+    scopes = tuple(s for s in granted_scopes(grant, app) if s in code.scopes)
+    offline = OFFLINE_ACCESS in scopes
+    family = TokenFamily(
+        family_id=new_id(),
+        grant_id=grant.grant_id,
+        client_id=app.client_id,
+        account_id=grant.account_id,
+        sites=code.sites,
+        offline=offline,
+        created_at=now,
+        last_used_at=now,
+        generation=1 if offline else 0,
+        rotated_at=now,
+    )
+    tx.families.add(family)
+    tx.codes.set_family(code.digest, family.family_id)
+    tx.grants.touch(grant.grant_id, now)
+    refresh = new_refresh_token(tx, family, 1, now) if offline else None
+    return Issuance(grant=grant, family=family, scopes=scopes, refresh_token=refresh)

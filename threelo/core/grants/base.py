@@ -1,0 +1,48 @@
+"""What a grant handler is and what it hands back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from threelo.core.errors import OAuthError
+from threelo.core.models import App, Grant, TokenFamily
+from threelo.core.platform import Platform
+from threelo.core.ports import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Issuance:
+    """Decided inside the transaction; signed after it commits."""
+
+    grant: Grant
+    family: TokenFamily
+    scopes: tuple[str, ...]
+    refresh_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResponse:
+    access_token: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+    token_type: str = "Bearer"
+
+    def as_dict(self) -> dict[str, str | int]:
+        body: dict[str, str | int] = {
+            "access_token": self.access_token,
+            "expires_in": self.expires_in,
+            "token_type": self.token_type,
+            "scope": self.scope,
+        }
+        if self.refresh_token is not None:
+            body["refresh_token"] = self.refresh_token
+        return body
+
+
+class GrantHandler(Protocol):
+    def handle(
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
+    ) -> Issuance | OAuthError: ...

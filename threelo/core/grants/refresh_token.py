@@ -1,0 +1,112 @@
+"""``grant_type=refresh_token`` with rotation (RFC 6749 §6, RFC 9700 §4.14.2, CONTRACT §4.6).
+
+Every use spends the token and issues the next generation. The just-spent generation may be
+presented again within the reuse leeway (a lost response, concurrent requests): it gets a
+sibling of the current generation and the family lives on. Anything older, or the just-spent
+one after the leeway, is a replay of a stolen token: the whole family is revoked at once
+(RFC 6819 §5.2.2.3). All of it runs under the family's row lock, so concurrent requests
+decide one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from threelo.core.errors import INVALID_REFRESH_TOKEN, InvalidGrant, InvalidRequest, OAuthError
+from threelo.core.grants.base import Issuance
+from threelo.core.grants.issue import granted_scopes, new_refresh_token
+from threelo.core.models import App, AuditEvent, RefreshToken, TokenFamily
+from threelo.core.platform import Platform
+from threelo.core.ports import Tx
+from threelo.core.secret_values import digest
+
+
+def _refused(detail: str) -> InvalidGrant:
+    return InvalidGrant(INVALID_REFRESH_TOKEN, detail=detail)
+
+
+class RefreshTokenGrant:
+    def handle(
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
+    ) -> Issuance | OAuthError:
+        value = params.get("refresh_token")
+        if not value:
+            return InvalidRequest("Missing refresh_token")
+        # Extra fields such as scope or audience are ignored (CONTRACT §4.5).
+        now = platform.clock.now()
+        token = tx.refresh_tokens.get(digest(value))
+        if token is None:
+            return _refused("unknown refresh token")
+        family = tx.families.get(token.family_id, for_update=True)
+        if family is None or family.revoked_at is not None:
+            return _refused("family revoked")
+        if family.client_id != app.client_id:
+            # RFC 6819 §5.2.2.2: a token presented by another client is treated as stolen.
+            _revoke(tx, family, now, "refresh token presented by another client")
+            return _refused("refresh token of another client")
+        expired = _expiry(platform, family, now)
+        if expired:
+            _revoke(tx, family, now, expired)
+            return _refused(expired)
+        grant = tx.grants.get(family.grant_id)
+        account = tx.accounts.get(family.account_id)
+        if grant is None or account is None or not account.active:
+            _revoke(tx, family, now, "grant or account gone")
+            return _refused("grant or account gone")
+        rotated = _rotate(platform, tx, family, token, now)
+        if rotated is None:
+            _revoke(tx, family, now, "refresh token reused")
+            return _refused("refresh token reused outside the leeway")
+        family, refresh = rotated
+        tx.grants.touch(grant.grant_id, now)
+        return Issuance(
+            grant=grant, family=family, scopes=granted_scopes(grant, app), refresh_token=refresh
+        )
+
+
+def _expiry(platform: Platform, family: TokenFamily, now: datetime) -> str:
+    policy = platform.policy
+    if now - family.last_used_at > policy.refresh_idle_ttl:
+        return "family idle too long"
+    if now - family.created_at > policy.refresh_absolute_ttl:
+        return "family past its absolute lifetime"
+    return ""
+
+
+def _rotate(
+    platform: Platform, tx: Tx, family: TokenFamily, token: RefreshToken, now: datetime
+) -> tuple[TokenFamily, str] | None:
+    current = family.generation
+    if token.spent_at is None and token.generation == current:
+        if not tx.refresh_tokens.spend(token.digest, now):
+            return None
+        # Siblings minted inside the leeway die once one of them moves the family on.
+        tx.refresh_tokens.spend_generation(family.family_id, current, now)
+        family = replace(family, generation=current + 1, rotated_at=now, last_used_at=now)
+        tx.families.update(family)
+        return family, new_refresh_token(tx, family, current + 1, now)
+    leeway = platform.policy.refresh_reuse_leeway
+    if (
+        token.spent_at is not None
+        and token.generation == current - 1
+        and now <= token.spent_at + leeway
+    ):
+        family = replace(family, last_used_at=now)
+        tx.families.update(family)
+        return family, new_refresh_token(tx, family, current, now)
+    return None
+
+
+def _revoke(tx: Tx, family: TokenFamily, now: datetime, reason: str) -> None:
+    tx.families.revoke(family.family_id, now, reason)
+    tx.audit.add(
+        AuditEvent(
+            kind="family.revoked",
+            at=now,
+            account_id=family.account_id,
+            client_id=family.client_id,
+            detail={"family_id": family.family_id, "reason": reason},
+        )
+    )
