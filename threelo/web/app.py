@@ -7,9 +7,10 @@ from starlette.applications import Starlette
 from threelo.core.clock import Clock, SystemClock
 from threelo.core.platform import Platform
 from threelo.core.ports import Store
+from threelo.core.products_config import catalogue_from_settings
 from threelo.settings import Settings, load_settings
 from threelo.web import api, front, oauth, pages
-from threelo.web.common.ratelimit import MemoryRateLimiter, RateLimiter
+from threelo.web.common.ratelimit import RateLimiter, limiter_for
 from threelo.web.context import WebContext
 
 
@@ -25,9 +26,14 @@ def build_context(
         from threelo.storage import open_store
 
         store = open_store(settings.database_url)
-    platform = Platform(store=store, policy=settings.policy(), clock=clock or SystemClock())
+    platform = Platform(
+        store=store,
+        policy=settings.policy(),
+        clock=clock or SystemClock(),
+        catalogue=catalogue_from_settings(settings.products_file),
+    )
     return WebContext(
-        platform=platform, settings=settings, limiter=limiter or MemoryRateLimiter()
+        platform=platform, settings=settings, limiter=limiter or limiter_for(settings.redis_url)
     )
 
 

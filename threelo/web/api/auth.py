@@ -1,0 +1,62 @@
+"""Authenticating an API request: bearer token → verified :class:`AccessContext`, counted
+against the rate limits, in one hop off the event loop (the store and limiter are blocking)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from threelo.core.access import AccessContext, verify_access_token
+from threelo.core.errors import InvalidToken
+from threelo.web.api.bearer import bearer_token
+from threelo.web.api.errors import ApiError, invalid_token
+from threelo.web.api.limits import ApiLimits, check_limits
+from threelo.web.common.ratelimit import RateDecision
+from threelo.web.context import WebContext
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    access: AccessContext
+    rate: RateDecision
+
+
+async def authenticate(
+    ctx: WebContext,
+    limits: ApiLimits,
+    request: Request,
+    *,
+    body: bytes = b"",
+    cloud_id: str | None = None,
+) -> Authenticated:
+    token = bearer_token(request, body)
+
+    def work() -> Authenticated:
+        try:
+            access = verify_access_token(ctx.platform, token)
+        except InvalidToken:
+            raise invalid_token() from None
+        rate = check_limits(ctx.limiter, limits, access.app.client_id, cloud_id)
+        return Authenticated(access, rate)
+
+    return await run_in_threadpool(work)
+
+
+MAX_BODY = 10 * 1024 * 1024
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request body, refused past ``limit`` bytes (413) without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "Request Entity Too Large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "Request Entity Too Large")
+        chunks.append(chunk)
+    return b"".join(chunks)
