@@ -25,8 +25,11 @@ class AuthMethod(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ClientCredentials:
     client_id: str
-    secret: str | None
+    secret: str | None  # None: no secret sent (an empty one counts as none)
     method: AuthMethod
+
+    def __repr__(self) -> str:  # never print the secret (RFC 6819 §5.1.4.1.3)
+        return f"ClientCredentials(client_id={self.client_id!r}, method={self.method.value})"
 
 
 def authenticate_client(tx: Tx, creds: ClientCredentials) -> App:
@@ -35,8 +38,9 @@ def authenticate_client(tx: Tx, creds: ClientCredentials) -> App:
         raise InvalidClient("Unauthorized", detail=f"unknown client {creds.client_id!r}")
     if app.public:
         # A secret sent by a public client is not silently ignored: it means a confused or
-        # impersonating caller (security-catalogue CA-09b, pinned: rejected).
-        if creds.method is not AuthMethod.NONE:
+        # impersonating caller (security-catalogue CA-09b, pinned: rejected). HTTP Basic
+        # with an empty password (what requests-oauthlib sends) carries no secret.
+        if creds.secret is not None:
             raise InvalidClient("Unauthorized", detail="public client sent a secret")
         return app
     if creds.method is AuthMethod.NONE or creds.secret is None or app.secret_digest is None:

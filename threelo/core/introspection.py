@@ -1,9 +1,14 @@
-"""Token introspection (RFC 7662), for authenticated clients and only their own tokens."""
+"""Token introspection (RFC 7662), for authenticated clients and only their own tokens.
+
+A token of another client, or one that is unknown, spent, expired or revoked, is simply
+``{"active": false}`` (RFC 7662 §2.2): the answer never tells which.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from threelo.core.access import verify_access_token
 from threelo.core.client_auth import ClientCredentials, authenticate_client
 from threelo.core.errors import InvalidToken
 from threelo.core.models import App, RefreshToken, TokenFamily
@@ -12,7 +17,9 @@ from threelo.core.ports import Tx
 from threelo.core.scopes import format_scope
 from threelo.core.secret_values import digest
 
-INACTIVE: dict[str, Any] = {"active": False}
+
+def inactive() -> dict[str, Any]:
+    return {"active": False}
 
 
 def _refresh_alive(platform: Platform, family: TokenFamily, token: RefreshToken) -> bool:
@@ -32,10 +39,11 @@ def _introspect_refresh(
 ) -> dict[str, Any]:
     family = tx.families.get(token.family_id)
     grant = tx.grants.get(family.grant_id) if family else None
+    account = tx.accounts.get(family.account_id) if family else None
     if family is None or grant is None or family.client_id != app.client_id:
-        return INACTIVE
-    if not _refresh_alive(platform, family, token):
-        return INACTIVE
+        return inactive()
+    if account is None or not account.active or not _refresh_alive(platform, family, token):
+        return inactive()
     idle_end = family.last_used_at + platform.policy.refresh_idle_ttl
     hard_end = family.created_at + platform.policy.refresh_absolute_ttl
     return {
@@ -51,14 +59,12 @@ def _introspect_refresh(
 
 
 def _introspect_access(platform: Platform, app: App, token: str) -> dict[str, Any]:
-    from threelo.core.access import verify_access_token
-
     try:
         ctx = verify_access_token(platform, token)
     except InvalidToken:
-        return INACTIVE
+        return inactive()
     if ctx.app.client_id != app.client_id:
-        return INACTIVE
+        return inactive()
     claims = ctx.claims
     return {
         "active": True,

@@ -11,19 +11,23 @@ from typing import Any
 
 import jwt
 
+from threelo.core.access import invalidate_family
 from threelo.core.client_auth import ClientCredentials, authenticate_client
 from threelo.core.keys import ALGORITHMS
 from threelo.core.models import AuditEvent
 from threelo.core.platform import Platform
-from threelo.core.ports import Tx
 from threelo.core.secret_values import digest
 
 MAX_TOKEN_LENGTH = 8192
+REASON = "revoked by the client"
 
 
 def signed_claims(platform: Platform, token: str) -> dict[str, Any] | None:
-    """The claims of a token signed by one of our keys, or None. Liveness is not checked."""
-    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+    """The claims of a token signed by one of our keys, or None. Liveness is not checked.
+
+    Call it outside any unit of work: an unknown ``kid`` may reload the key set from the
+    store, and a nested writer would wait on the outer one (SQLite's write lock)."""
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2 or not token.isascii():
         return None
     try:
         header = jwt.get_unverified_header(token)
@@ -45,30 +49,33 @@ def signed_claims(platform: Platform, token: str) -> dict[str, Any] | None:
     return claims
 
 
-def _family_of(platform: Platform, tx: Tx, token: str) -> str | None:
-    refresh = tx.refresh_tokens.get(digest(token))
-    if refresh is not None:
-        return refresh.family_id
+def _access_token_family(platform: Platform, token: str) -> str | None:
     claims = signed_claims(platform, token)
     fid = claims.get("fid") if claims else None
     return fid if isinstance(fid, str) else None
 
 
 def revoke_token(platform: Platform, creds: ClientCredentials, token: str) -> None:
+    """RFC 7009 §2.1–2.2. Raises only ``InvalidClient``; every other outcome is silent."""
     now = platform.clock.now()
+    # Both readings are cheap; neither tells the caller anything (RFC 7009 §2.2).
+    access_family = _access_token_family(platform, token)
     with platform.store.transaction() as tx:
         app = authenticate_client(tx, creds)
-        family_id = _family_of(platform, tx, token)
+        refresh = tx.refresh_tokens.get(digest(token))
+        family_id = refresh.family_id if refresh is not None else access_family
         family = tx.families.get(family_id, for_update=True) if family_id else None
+        # RFC 7009 §2.1: the token must belong to the client asking; others are untouched.
         if family is None or family.client_id != app.client_id or family.revoked_at:
             return
-        tx.families.revoke(family.family_id, now, "revoked by the client")
+        tx.families.revoke(family.family_id, now, REASON)
         tx.audit.add(
             AuditEvent(
                 kind="family.revoked",
                 at=now,
                 account_id=family.account_id,
                 client_id=app.client_id,
-                detail={"family_id": family.family_id, "reason": "revoked by the client"},
+                detail={"family_id": family.family_id, "reason": REASON},
             )
         )
+    invalidate_family(family.family_id)

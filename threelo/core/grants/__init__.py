@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from threelo.core.access import invalidate_family
 from threelo.core.client_auth import ClientCredentials, authenticate_client
-from threelo.core.errors import InvalidRequest, OAuthError, UnsupportedGrantType
+from threelo.core.errors import InvalidRequest, UnsupportedGrantType
 from threelo.core.grants.authorization_code import AuthorizationCodeGrant
-from threelo.core.grants.base import GrantHandler, TokenResponse
+from threelo.core.grants.base import GrantHandler, Issuance, Refusal, TokenResponse
 from threelo.core.grants.issue import issue_tokens
 from threelo.core.grants.refresh_token import RefreshTokenGrant
 from threelo.core.platform import Platform
@@ -33,18 +34,17 @@ def exchange(
     handler = HANDLERS.get(grant_type)
     if handler is None:
         raise UnsupportedGrantType("Unsupported grant type")
-    failure: OAuthError | None = None
+    outcome: Issuance | Refusal
     with platform.store.transaction() as tx:
         app = authenticate_client(tx, creds)
+        # A refusal is a value, not an exception, so that what it revoked commits.
         outcome = handler.handle(platform, tx, app, params)
-        # A refused request may still have to commit what it revoked (a replayed code's
-        # tokens, a reused refresh token's family), so errors travel out as values.
-        if isinstance(outcome, OAuthError):
-            failure = outcome
-    if failure is not None:
-        raise failure
-    assert not isinstance(outcome, OAuthError)
+    if isinstance(outcome, Refusal):
+        if outcome.revoked_family is not None:
+            # Seen at once on this process (CONTRACT §1), after the revocation committed.
+            invalidate_family(outcome.revoked_family)
+        raise outcome.error
     return issue_tokens(platform, outcome)
 
 
-__all__ = ["HANDLERS", "GrantHandler", "TokenResponse", "exchange"]
+__all__ = ["HANDLERS", "GrantHandler", "Issuance", "Refusal", "TokenResponse", "exchange"]

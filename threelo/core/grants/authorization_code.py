@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from threelo.core.errors import INVALID_CODE, InvalidGrant, InvalidRequest, OAuthError
-from threelo.core.grants.base import Issuance
+from threelo.core.errors import INVALID_CODE, InvalidGrant, InvalidRequest
+from threelo.core.grants.base import Issuance, Refusal
 from threelo.core.grants.issue import granted_scopes, new_refresh_token
 from threelo.core.models import App, AuditEvent, AuthorizationCode, TokenFamily
 from threelo.core.pkce import verify
@@ -16,21 +16,25 @@ from threelo.core.scopes import OFFLINE_ACCESS
 from threelo.core.secret_values import digest, new_id
 
 
+def _refused(detail: str, revoked_family: str | None = None) -> Refusal:
+    return Refusal(InvalidGrant(INVALID_CODE, detail=detail), revoked_family)
+
+
 class AuthorizationCodeGrant:
     def handle(
         self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
-    ) -> Issuance | OAuthError:
+    ) -> Issuance | Refusal:
         value = params.get("code")
         redirect_uri = params.get("redirect_uri")
         if not value:
-            return InvalidRequest("Missing code")
+            return Refusal(InvalidRequest("Missing code"))
         if not redirect_uri:
-            return InvalidRequest("Missing redirect_uri")
+            return Refusal(InvalidRequest("Missing redirect_uri"))
         now = platform.clock.now()
         key = digest(value)
         code = tx.codes.get(key)
         if code is None:
-            return InvalidGrant(INVALID_CODE, detail="unknown code")
+            return _refused("unknown code")
         # Burn first, with a conditional update: of any number of concurrent redemptions
         # exactly one wins (security-catalogue AC-02). Every later failure leaves it burnt,
         # so a stolen code cannot be tried against guessed verifiers (RFC 9700 §4.5.3.1).
@@ -38,7 +42,7 @@ class AuthorizationCodeGrant:
             return _replayed(tx, key, now)
         problem = _check(code, app, redirect_uri, params.get("code_verifier"), now)
         if problem:
-            return InvalidGrant(INVALID_CODE, detail=problem)
+            return _refused(problem)
         return _start_family(platform, tx, app, code, now)
 
 
@@ -48,10 +52,12 @@ def _check(
     if code.client_id != app.client_id:
         return "code issued to another client"  # RFC 6749 §4.1.3
     if now >= code.expires_at:
-        return "code expired"
+        return "code expired"  # RFC 6749 §4.1.2: short-lived
     if redirect_uri != code.redirect_uri:
         return "redirect_uri differs from the authorization request"  # RFC 6749 §4.1.3
     if code.code_challenge is None:
+        if app.public:
+            return "public client code without PKCE"  # RFC 9700 §2.1.1, defence in depth
         # A verifier without a challenge is a downgrade attempt (RFC 9700 §4.8.2).
         return "code_verifier sent but no challenge" if verifier else ""
     if not verifier:
@@ -61,33 +67,34 @@ def _check(
     return ""
 
 
-def _replayed(tx: Tx, key: str, now: datetime) -> OAuthError:
+def _replayed(tx: Tx, key: str, now: datetime) -> Refusal:
     """RFC 6749 §4.1.2: a second use is refused and the tokens the code produced revoked."""
     code = tx.codes.get(key)
-    if code is not None and code.family_id is not None:
+    if code is None:
+        return _refused("code replayed")
+    if code.family_id is not None:
         tx.families.revoke(code.family_id, now, "authorization code replayed")
-    if code is not None:
-        tx.audit.add(
-            AuditEvent(
-                kind="code.replayed",
-                at=now,
-                account_id=code.account_id,
-                client_id=code.client_id,
-                detail={"family_id": code.family_id or ""},
-            )
+    tx.audit.add(
+        AuditEvent(
+            kind="code.replayed",
+            at=now,
+            account_id=code.account_id,
+            client_id=code.client_id,
+            detail={"family_id": code.family_id or ""},
         )
-    return InvalidGrant(INVALID_CODE, detail="code replayed")
+    )
+    return _refused("code replayed", code.family_id)
 
 
 def _start_family(
     platform: Platform, tx: Tx, app: App, code: AuthorizationCode, now: datetime
-) -> Issuance | OAuthError:
+) -> Issuance | Refusal:
     grant = tx.grants.get(code.grant_id)
     account = tx.accounts.get(code.account_id)
     if grant is None or grant.account_id != code.account_id or grant.client_id != app.client_id:
-        return InvalidGrant(INVALID_CODE, detail="grant revoked since the code was issued")
+        return _refused("grant revoked since the code was issued")
     if account is None or not account.active:
-        return InvalidGrant(INVALID_CODE, detail="account inactive")
+        return _refused("account inactive")
     scopes = tuple(s for s in granted_scopes(grant, app) if s in code.scopes)
     offline = OFFLINE_ACCESS in scopes
     family = TokenFamily(

@@ -23,6 +23,15 @@ class Issuance:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refused request. What it revoked is committed all the same (a replayed code's
+    family, a reused refresh token's family), and the API face is told once it is."""
+
+    error: OAuthError
+    revoked_family: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TokenResponse:
     access_token: str
     expires_in: int
@@ -45,4 +54,4 @@ class TokenResponse:
 class GrantHandler(Protocol):
     def handle(
         self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
-    ) -> Issuance | OAuthError: ...
+    ) -> Issuance | Refusal: ...

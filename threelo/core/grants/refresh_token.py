@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from threelo.core.errors import INVALID_REFRESH_TOKEN, InvalidGrant, InvalidRequest, OAuthError
-from threelo.core.grants.base import Issuance
+from threelo.core.errors import INVALID_REFRESH_TOKEN, InvalidGrant, InvalidRequest
+from threelo.core.grants.base import Issuance, Refusal
 from threelo.core.grants.issue import granted_scopes, new_refresh_token
 from threelo.core.models import App, AuditEvent, RefreshToken, TokenFamily
 from threelo.core.platform import Platform
@@ -23,42 +23,44 @@ from threelo.core.ports import Tx
 from threelo.core.secret_values import digest
 
 
-def _refused(detail: str) -> InvalidGrant:
-    return InvalidGrant(INVALID_REFRESH_TOKEN, detail=detail)
+def _refused(detail: str) -> Refusal:
+    return Refusal(InvalidGrant(INVALID_REFRESH_TOKEN, detail=detail))
 
 
 class RefreshTokenGrant:
     def handle(
         self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
-    ) -> Issuance | OAuthError:
+    ) -> Issuance | Refusal:
         value = params.get("refresh_token")
         if not value:
-            return InvalidRequest("Missing refresh_token")
-        # Extra fields such as scope or audience are ignored (CONTRACT §4.5).
+            return Refusal(InvalidRequest("Missing refresh_token"))
+        # Extra fields such as scope or audience are ignored (CONTRACT §4.5): the result
+        # is always the grant's scopes, never more (RFC 6749 §6).
         now = platform.clock.now()
-        token = tx.refresh_tokens.get(digest(value))
-        if token is None:
+        key = digest(value)
+        found = tx.refresh_tokens.get(key)
+        if found is None:
             return _refused("unknown refresh token")
-        family = tx.families.get(token.family_id, for_update=True)
-        if family is None or family.revoked_at is not None:
+        family = tx.families.get(found.family_id, for_update=True)
+        # Read the token again under the family's lock: the first read may predate a
+        # concurrent rotation that committed while this request waited for the lock, and
+        # a stale "unspent" would look like a replay and revoke a healthy family.
+        token = tx.refresh_tokens.get(key)
+        if family is None or token is None or family.revoked_at is not None:
             return _refused("family revoked")
         if family.client_id != app.client_id:
             # RFC 6819 §5.2.2.2: a token presented by another client is treated as stolen.
-            _revoke(tx, family, now, "refresh token presented by another client")
-            return _refused("refresh token of another client")
+            return _revoke(tx, family, now, "refresh token presented by another client")
         expired = _expiry(platform, family, now)
         if expired:
-            _revoke(tx, family, now, expired)
-            return _refused(expired)
+            return _revoke(tx, family, now, expired)
         grant = tx.grants.get(family.grant_id)
         account = tx.accounts.get(family.account_id)
         if grant is None or account is None or not account.active:
-            _revoke(tx, family, now, "grant or account gone")
-            return _refused("grant or account gone")
+            return _revoke(tx, family, now, "grant or account gone")
         rotated = _rotate(platform, tx, family, token, now)
         if rotated is None:
-            _revoke(tx, family, now, "refresh token reused")
-            return _refused("refresh token reused outside the leeway")
+            return _revoke(tx, family, now, "refresh token reused outside the leeway")
         family, refresh = rotated
         tx.grants.touch(grant.grant_id, now)
         return Issuance(
@@ -93,13 +95,14 @@ def _rotate(
         and token.generation == current - 1
         and now <= token.spent_at + leeway
     ):
+        # Lost-response safety (CONTRACT §4.6): a sibling of the current generation.
         family = replace(family, last_used_at=now)
         tx.families.update(family)
         return family, new_refresh_token(tx, family, current, now)
     return None
 
 
-def _revoke(tx: Tx, family: TokenFamily, now: datetime, reason: str) -> None:
+def _revoke(tx: Tx, family: TokenFamily, now: datetime, reason: str) -> Refusal:
     tx.families.revoke(family.family_id, now, reason)
     tx.audit.add(
         AuditEvent(
@@ -110,3 +113,4 @@ def _revoke(tx: Tx, family: TokenFamily, now: datetime, reason: str) -> None:
             detail={"family_id": family.family_id, "reason": reason},
         )
     )
+    return Refusal(InvalidGrant(INVALID_REFRESH_TOKEN, detail=reason), family.family_id)

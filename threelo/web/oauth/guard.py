@@ -7,6 +7,9 @@ are also counted against a generous per-client limit (CONTRACT §5.6).
 
 from __future__ import annotations
 
+import math
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -30,8 +33,8 @@ def _failure_key(request: Request, client_id: str) -> str:
 def throttled(limiter: RateLimiter, request: Request, client_id: str) -> JSONResponse | None:
     failures = limiter.peek(_failure_key(request, client_id), FAILURE_LIMIT, FAILURE_WINDOW)
     if failures.remaining <= 0:
-        return too_many(RateDecision(False, failures.limit, 0, failures.reset_at,
-                                     max(1, failures.retry_after or FAILURE_WINDOW)))
+        wait = max(1, math.ceil(failures.reset_at - time.time()))
+        return too_many(RateDecision(False, failures.limit, 0, failures.reset_at, wait))
     overall = limiter.hit(f"oauth-client:{client_id[:128]}", CLIENT_LIMIT, CLIENT_WINDOW)
     return None if overall.allowed else too_many(overall)
 

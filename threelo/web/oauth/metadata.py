@@ -28,13 +28,19 @@ def metadata_document(ctx: WebContext) -> dict[str, Any]:
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "none",
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
         ],
         "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "none",
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
         ],
         "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "none",
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
         ],
         "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
