@@ -28,6 +28,9 @@ ALGORITHM = "ES256"
 # RFC 8725 §3.1: the verifier's algorithm list is fixed, never taken from the token.
 ALGORITHMS = (ALGORITHM,)
 RELOAD_INTERVAL = timedelta(seconds=5)
+# How stale a process's key set may get: a key rotated by `threelo keys rotate` in another
+# process is picked up within this time, well inside the published overlap.
+REFRESH_INTERVAL = timedelta(seconds=30)
 
 
 def generate_key(now: datetime) -> SigningKey:
@@ -94,17 +97,27 @@ class KeyRing:
 
     def _current(self) -> _Loaded:
         loaded = self._loaded
-        if loaded is None:
+        last = self._reloaded_at
+        if loaded is None or last is None or self._clock.now() - last > REFRESH_INTERVAL:
             with self._lock:
-                if self._loaded is None:
-                    self._loaded = self._load()
+                last = self._reloaded_at
+                if (
+                    self._loaded is None
+                    or last is None
+                    or self._clock.now() - last > REFRESH_INTERVAL
+                ):
+                    self._reload_locked()
                 loaded = self._loaded
+        assert loaded is not None
         return loaded
+
+    def _reload_locked(self) -> None:
+        self._loaded = self._load()
+        self._reloaded_at = self._clock.now()
 
     def reload(self) -> None:
         with self._lock:
-            self._loaded = self._load()
-            self._reloaded_at = self._clock.now()
+            self._reload_locked()
 
     def sign(self, claims: dict[str, Any], *, typ: str = "at+jwt") -> str:
         loaded = self._current()
