@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 from urllib.parse import quote
 
-from threelo.core import passwords
+from threelo.core import access, passwords
 from threelo.core.callback_urls import CallbackUrlError, validate_callback_urls
 from threelo.core.clock import Clock, SystemClock
 from threelo.core.models import (
@@ -89,6 +89,7 @@ def deactivate_account(store: Store, account_id: str, *, clock: Clock = _SYSTEM_
         tx.accounts.set_status(account_id, AccountStatus.INACTIVE)
         _end_everything(tx, account_id, clock, "account deactivated")
         audit(tx, "account.deactivated", clock, account_id=account_id)
+    access.invalidate_account(account_id)
 
 
 def set_password(
@@ -101,6 +102,7 @@ def set_password(
         tx.accounts.set_password(account_id, password_hash)
         _end_everything(tx, account_id, clock, "password changed")
         audit(tx, "account.password_changed", clock, account_id=account_id)
+    access.invalidate_account(account_id)
 
 
 def _end_everything(tx: Tx, account_id: str, clock: Clock, reason: str) -> None:
@@ -161,6 +163,7 @@ def add_member(
             tx.site_admins.set_admin(cloud_id, account_id, True)
         audit(tx, "membership.added", clock, account_id=account_id, cloud_id=cloud_id,
               products=" ".join(chosen), admin=str(admin).lower())  # fmt: skip
+    access.invalidate_account(account_id)
     return chosen
 
 
@@ -173,6 +176,8 @@ def remove_member(
         removed = tx.memberships.remove(cloud_id, account_id)
         tx.site_admins.set_admin(cloud_id, account_id, False)
         audit(tx, "membership.removed", clock, account_id=account_id, cloud_id=cloud_id)
+    # A lost membership drops the site out of every token's reach at once in this process.
+    access.invalidate_account(account_id)
     return removed
 
 
