@@ -1,0 +1,132 @@
+"""Server-side sessions: the cookie holds a random value, the store only its digest.
+
+Cookie ``threelo_session``: ``HttpOnly``, ``SameSite=Lax``, ``Path=/``, ``Secure`` when the
+issuer is https (OWASP Session Management Cheat Sheet). Signing in always starts a new session,
+so a value planted before sign-in is worthless afterwards (session fixation, UI-02).
+
+These helpers touch the store synchronously: call them from a sync endpoint or through
+``starlette.concurrency.run_in_threadpool``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from threelo.core.models import Account, Session
+from threelo.core.secret_values import digest, new_secret
+from threelo.web.context import WebContext
+
+COOKIE_NAME = "threelo_session"
+_CACHE = "threelo_session"
+_MAX_COOKIE_LENGTH = 128
+_MISSING = object()
+
+
+def web_context(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+def current_session(request: Request) -> Session | None:
+    """The live session named by the request's cookie, or None (looked up once per request)."""
+    cached: object = getattr(request.state, _CACHE, _MISSING)
+    if cached is _MISSING:
+        cached = _load(request)
+        setattr(request.state, _CACHE, cached)
+    return cached if isinstance(cached, Session) else None
+
+
+def _load(request: Request) -> Session | None:
+    value = request.cookies.get(COOKIE_NAME, "")
+    if not value or len(value) > _MAX_COOKIE_LENGTH or not value.isascii():
+        return None
+    ctx = web_context(request)
+    with ctx.platform.store.reader() as tx:
+        session = tx.sessions.get(digest(value))
+    if session is None or session.expires_at <= ctx.platform.clock.now():
+        return None
+    return session
+
+
+def current_account(request: Request) -> Account | None:
+    """The signed-in, active account of this request, or None."""
+    session = current_session(request)
+    if session is None or session.account_id is None:
+        return None
+    with web_context(request).platform.store.reader() as tx:
+        account = tx.accounts.get(session.account_id)
+    if account is None or not account.active:  # CONTRACT §2: inactive accounts are signed out
+        return None
+    return account
+
+
+def require_login(request: Request) -> Account | RedirectResponse:
+    """The signed-in account, or a 303 to ``/login?next=<this page>`` to return it from."""
+    account = current_account(request)
+    if account is not None:
+        return account
+    return RedirectResponse(login_url(request), status_code=303)
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(target, safe="")
+
+
+def start_session(request: Request, response: Response, account_id: str | None = None) -> Session:
+    """Create a new session (anonymous, or signed in as ``account_id``) and set its cookie.
+
+    Any session the request came with is deleted first: its value becomes worthless (UI-02).
+    """
+    ctx = web_context(request)
+    now = ctx.platform.clock.now()
+    value = new_secret()
+    session = Session(
+        digest=digest(value),
+        csrf_secret=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + ctx.platform.policy.session_ttl,
+        account_id=account_id,
+        authenticated_at=now if account_id is not None else None,
+    )
+    old = current_session(request)
+    with ctx.platform.store.transaction() as tx:
+        if old is not None:
+            tx.sessions.delete(old.digest)
+        tx.sessions.add(session)
+    setattr(request.state, _CACHE, session)
+    response.set_cookie(
+        COOKIE_NAME,
+        value,
+        max_age=int((session.expires_at - now).total_seconds()),
+        path="/",
+        secure=_secure(request),
+        httponly=True,
+        samesite="lax",
+    )
+    return session
+
+
+def ensure_session(request: Request, response: Response) -> Session:
+    """The request's session, or a new anonymous one (forms need one for their CSRF token)."""
+    return current_session(request) or start_session(request, response)
+
+
+def end_session(request: Request, response: Response) -> None:
+    """Delete the session from the store and clear the cookie (logout)."""
+    session = current_session(request)
+    if session is not None:
+        with web_context(request).platform.store.transaction() as tx:
+            tx.sessions.delete(session.digest)
+    setattr(request.state, _CACHE, None)
+    response.delete_cookie(
+        COOKIE_NAME, path="/", secure=_secure(request), httponly=True, samesite="lax"
+    )
+
+
+def _secure(request: Request) -> bool:
+    return web_context(request).settings.secure_cookies
