@@ -1,0 +1,1 @@
+"""Alembic migrations for the threelo schema, run through ``threelo.storage.migrate``."""

@@ -1,0 +1,176 @@
+"""SQL repositories for pending authorizations, sessions, signing keys and audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+
+from threelo.core.models import AuditEvent, PendingAuthorization, Session, SigningKey
+from threelo.storage.sql import tables as t
+from threelo.storage.sql.boundary import Db
+from threelo.storage.values import has_nul, reject_nul
+
+
+class SqlPending:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, pending: PendingAuthorization) -> None:
+        reject_nul(pending)
+        values = {
+            "request_id": pending.request_id,
+            "session_digest": pending.session_digest,
+            "client_id": pending.client_id,
+            "redirect_uri": pending.redirect_uri,
+            "scopes": list(pending.scopes),
+            "state": pending.state,
+            "code_challenge": pending.code_challenge,
+            "prompt": pending.prompt,
+            "created_at": pending.created_at,
+            "expires_at": pending.expires_at,
+        }
+        self._db.insert(t.pending_authorizations, values)
+
+    def get(self, request_id: str) -> PendingAuthorization | None:
+        if has_nul(request_id):
+            return None
+        c = t.pending_authorizations.c
+        row = self._db.first(select(t.pending_authorizations).where(c.request_id == request_id))
+        if row is None:
+            return None
+        return PendingAuthorization(
+            request_id=row.request_id,
+            session_digest=row.session_digest,
+            client_id=row.client_id,
+            redirect_uri=row.redirect_uri,
+            scopes=tuple(row.scopes),
+            state=row.state,
+            code_challenge=row.code_challenge,
+            prompt=row.prompt,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+    def delete(self, request_id: str) -> bool:
+        if has_nul(request_id):
+            return False
+        where = t.pending_authorizations.c.request_id == request_id
+        return self._db.write(delete(t.pending_authorizations).where(where)) == 1
+
+
+class SqlSessions:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, session: Session) -> None:
+        reject_nul(session)
+        values = {
+            "digest": session.digest,
+            "csrf_secret": session.csrf_secret,
+            "created_at": session.created_at,
+            "expires_at": session.expires_at,
+            "account_id": session.account_id,
+            "authenticated_at": session.authenticated_at,
+        }
+        self._db.insert(t.sessions, values)
+
+    def get(self, digest: str) -> Session | None:
+        if has_nul(digest):
+            return None
+        row = self._db.first(select(t.sessions).where(t.sessions.c.digest == digest))
+        if row is None:
+            return None
+        return Session(
+            digest=row.digest,
+            csrf_secret=row.csrf_secret,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            account_id=row.account_id,
+            authenticated_at=row.authenticated_at,
+        )
+
+    def delete(self, digest: str) -> None:
+        if not has_nul(digest):
+            self._db.write(delete(t.sessions).where(t.sessions.c.digest == digest))
+
+    def delete_for_account(self, account_id: str) -> int:
+        if has_nul(account_id):
+            return 0
+        return self._db.write(delete(t.sessions).where(t.sessions.c.account_id == account_id))
+
+
+class SqlSigningKeys:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, key: SigningKey) -> None:
+        reject_nul(key)
+        values = {
+            "kid": key.kid,
+            "algorithm": key.algorithm,
+            "private_pem": key.private_pem,
+            "public_jwk": dict(key.public_jwk),
+            "created_at": key.created_at,
+            "retired_at": key.retired_at,
+        }
+        self._db.insert(t.signing_keys, values)
+
+    def list(self) -> Sequence[SigningKey]:
+        rows = self._db.rows(select(t.signing_keys))
+        found = [
+            SigningKey(r.kid, r.algorithm, r.private_pem, r.public_jwk, r.created_at, r.retired_at)
+            for r in rows
+        ]
+        return sorted(found, key=lambda k: (k.created_at, k.kid))
+
+    def retire(self, kid: str, at: datetime) -> None:
+        if has_nul(kid):
+            return
+        c = t.signing_keys.c
+        live = (c.kid == kid) & c.retired_at.is_(None)
+        self._db.write(update(t.signing_keys).where(live).values(retired_at=at))
+
+
+class SqlAudit:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, event: AuditEvent) -> None:
+        reject_nul(event)
+        values = {
+            "kind": event.kind,
+            "at": event.at,
+            "account_id": event.account_id,
+            "client_id": event.client_id,
+            "cloud_id": event.cloud_id,
+            "detail": dict(event.detail),
+        }
+        self._db.write(t.audit_events.insert().values(**values))
+
+    def recent(
+        self, *, client_id: str | None = None, account_id: str | None = None, limit: int = 50
+    ) -> Sequence[AuditEvent]:
+        if has_nul(client_id, account_id):
+            return []
+        c = t.audit_events.c
+        query = select(t.audit_events).order_by(c.id.desc()).limit(max(limit, 0))
+        if client_id is not None:
+            query = query.where(c.client_id == client_id)
+        if account_id is not None:
+            query = query.where(c.account_id == account_id)
+        return [self._event(row) for row in self._db.rows(query)]
+
+    @staticmethod
+    def _event(row: Row[Any]) -> AuditEvent:
+        return AuditEvent(
+            kind=row.kind,
+            at=row.at,
+            account_id=row.account_id,
+            client_id=row.client_id,
+            cloud_id=row.cloud_id,
+            detail=dict(row.detail),
+            event_id=row.id,
+        )

@@ -1,0 +1,125 @@
+"""SQL repositories for refresh tokens and authorization codes.
+
+Spending a refresh token and redeeming a code are single conditional UPDATEs whose row count
+says who won (RFC 6749 §4.1.2 and §10.5: a code is used once; RFC 6819 §5.2.2.3 for rotation).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+
+from threelo.core.models import AuthorizationCode, RefreshToken
+from threelo.storage.sql import tables as t
+from threelo.storage.sql.boundary import Db
+from threelo.storage.values import has_nul, reject_nul, reject_nul_values
+
+
+class SqlRefreshTokens:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, token: RefreshToken) -> None:
+        reject_nul(token)
+        values = {
+            "digest": token.digest,
+            "family_id": token.family_id,
+            "generation": token.generation,
+            "issued_at": token.issued_at,
+            "spent_at": token.spent_at,
+        }
+        self._db.insert(t.refresh_tokens, values)
+
+    def get(self, digest: str) -> RefreshToken | None:
+        if has_nul(digest):
+            return None
+        row = self._db.first(select(t.refresh_tokens).where(t.refresh_tokens.c.digest == digest))
+        if row is None:
+            return None
+        return RefreshToken(row.digest, row.family_id, row.generation, row.issued_at, row.spent_at)
+
+    def spend(self, digest: str, at: datetime) -> bool:
+        if has_nul(digest):
+            return False
+        c = t.refresh_tokens.c
+        unspent = (c.digest == digest) & c.spent_at.is_(None)
+        return self._db.write(update(t.refresh_tokens).where(unspent).values(spent_at=at)) == 1
+
+    def spend_generation(self, family_id: str, generation: int, at: datetime) -> int:
+        """Spend the family's unspent tokens of exactly ``generation``; return how many."""
+        if has_nul(family_id):
+            return 0
+        c = t.refresh_tokens.c
+        unspent = (c.family_id == family_id) & (c.generation == generation) & c.spent_at.is_(None)
+        return self._db.write(update(t.refresh_tokens).where(unspent).values(spent_at=at))
+
+
+class SqlCodes:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, code: AuthorizationCode) -> None:
+        reject_nul(code)
+        values = {
+            "digest": code.digest,
+            "client_id": code.client_id,
+            "account_id": code.account_id,
+            "grant_id": code.grant_id,
+            "redirect_uri": code.redirect_uri,
+            "scopes": list(code.scopes),
+            "sites": sorted(code.sites),
+            "code_challenge": code.code_challenge,
+            "issued_at": code.issued_at,
+            "expires_at": code.expires_at,
+            "redeemed_at": code.redeemed_at,
+            "family_id": code.family_id,
+        }
+        self._db.insert(t.authorization_codes, values)
+
+    def get(self, digest: str) -> AuthorizationCode | None:
+        if has_nul(digest):
+            return None
+        query = select(t.authorization_codes).where(t.authorization_codes.c.digest == digest)
+        row = self._db.first(query)
+        return None if row is None else self._code(row)
+
+    def redeem(self, digest: str, at: datetime) -> bool:
+        if has_nul(digest):
+            return False
+        c = t.authorization_codes.c
+        fresh = (c.digest == digest) & c.redeemed_at.is_(None)
+        return (
+            self._db.write(update(t.authorization_codes).where(fresh).values(redeemed_at=at)) == 1
+        )
+
+    def set_family(self, digest: str, family_id: str) -> None:
+        reject_nul_values(family_id=family_id)
+        if has_nul(digest):
+            return
+        where = t.authorization_codes.c.digest == digest
+        self._db.write(update(t.authorization_codes).where(where).values(family_id=family_id))
+
+    def delete_for_grant(self, grant_id: str) -> int:
+        if has_nul(grant_id):
+            return 0
+        where = t.authorization_codes.c.grant_id == grant_id
+        return self._db.write(delete(t.authorization_codes).where(where))
+
+    @staticmethod
+    def _code(row: Row[Any]) -> AuthorizationCode:
+        return AuthorizationCode(
+            digest=row.digest,
+            client_id=row.client_id,
+            account_id=row.account_id,
+            grant_id=row.grant_id,
+            redirect_uri=row.redirect_uri,
+            scopes=tuple(row.scopes),
+            sites=frozenset(row.sites),
+            code_challenge=row.code_challenge,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            redeemed_at=row.redeemed_at,
+            family_id=row.family_id,
+        )
