@@ -206,9 +206,12 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Any]:
-    """A headless Chromium driven by Playwright, shared by the session's browser tests."""
+    """A headless Chromium driven by Playwright, shared by one module's browser tests.
+
+    Playwright's sync API keeps an event loop running on this thread while it is open, so the
+    browser closes with its module and asyncio tests in later modules get the thread back."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

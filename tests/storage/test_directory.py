@@ -156,6 +156,7 @@ def test_an_app_round_trips_updates_and_deletes(store: Store) -> None:
         assert tx.apps.get(public.client_id) == public
         assert tx.apps.list_by_owner("owner-1") == [private, public]
         assert tx.apps.list_by_owner("nobody") == []
+        assert tx.apps.list_public() == [public]
     changed = dataclasses.replace(
         private,
         name="Board 2",

@@ -146,6 +146,10 @@ class MemoryApps:
         found = [a for a in self._t.apps.values() if a.owner_id == owner_id]
         return sorted(found, key=lambda a: (a.name, a.client_id))
 
+    def list_public(self) -> Sequence[App]:
+        found = [a for a in self._t.apps.values() if a.public]
+        return sorted(found, key=lambda a: (a.name, a.client_id))
+
 
 class MemoryAppSiteBlocks:
     def __init__(self, tables: Tables, journal: Journal) -> None:

@@ -226,6 +226,10 @@ class SqlApps:
         found = [_app(row) for row in self._db.rows(select(t.apps).where(c.owner_id == owner_id))]
         return sorted(found, key=lambda a: (a.name, a.client_id))
 
+    def list_public(self) -> Sequence[App]:
+        found = [_app(row) for row in self._db.rows(select(t.apps).where(t.apps.c.public))]
+        return sorted(found, key=lambda a: (a.name, a.client_id))
+
 
 class SqlAppSiteBlocks:
     def __init__(self, db: Db) -> None:

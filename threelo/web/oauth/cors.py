@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from threelo.core.models import App
-from threelo.core.ports import Store, Tx
+from threelo.core.ports import Store
 
 ORIGINS_TTL = 5.0
 MAX_AGE = "600"
@@ -49,12 +48,6 @@ def app_origins(app: App) -> frozenset[str]:
     return frozenset(o for u in app.callback_urls if (o := callback_origin(u)) is not None)
 
 
-def _all_public_apps(tx: Tx) -> Iterable[App]:
-    # The ports have no "list public apps" query yet; owners are every account.
-    for account in tx.accounts.list():
-        yield from tx.apps.list_by_owner(account.account_id)
-
-
 class PublicOrigins:
     """The callback origins of every public client, cached for a few seconds."""
 
@@ -71,7 +64,7 @@ class PublicOrigins:
             if stale:
                 with self._store.reader() as tx:
                     found: set[str] = set()
-                    for app in _all_public_apps(tx):
+                    for app in tx.apps.list_public():
                         found |= app_origins(app)
                 self._origins = frozenset(found)
                 self._loaded_at = time.monotonic()
