@@ -26,4 +26,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
         return
     from threelo.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
+    )
