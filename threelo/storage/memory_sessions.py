@@ -31,6 +31,14 @@ class MemoryPending:
         del self._j.writing(self._t.pending)[request_id]
         return True
 
+    def purge_expired(self, before: datetime) -> int:
+        doomed = [k for k, v in self._t.pending.items() if v.expires_at < before]
+        if doomed:
+            table = self._j.writing(self._t.pending)
+            for key in doomed:
+                del table[key]
+        return len(doomed)
+
 
 class MemorySessions:
     def __init__(self, tables: Tables, journal: Journal) -> None:
@@ -55,6 +63,14 @@ class MemorySessions:
             table = self._j.writing(self._t.sessions)
             for digest in doomed:
                 del table[digest]
+        return len(doomed)
+
+    def purge_expired(self, before: datetime) -> int:
+        doomed = [k for k, v in self._t.sessions.items() if v.expires_at < before]
+        if doomed:
+            table = self._j.writing(self._t.sessions)
+            for key in doomed:
+                del table[key]
         return len(doomed)
 
 

@@ -199,3 +199,11 @@ class MemoryCodes:
             for digest in doomed:
                 del table[digest]
         return len(doomed)
+
+    def purge_expired(self, before: datetime) -> int:
+        doomed = [k for k, v in self._t.codes.items() if v.expires_at < before]
+        if doomed:
+            table = self._j.writing(self._t.codes)
+            for key in doomed:
+                del table[key]
+        return len(doomed)

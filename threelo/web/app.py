@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 
 from threelo.core.clock import Clock, SystemClock
+from threelo.core.housekeeping import purge_expired
 from threelo.core.platform import Platform
 from threelo.core.ports import Store
 from threelo.core.products_config import catalogue_from_settings
@@ -37,6 +45,33 @@ def build_context(
     )
 
 
+SWEEP_INTERVAL = 300.0
+log = logging.getLogger("threelo")
+
+
+async def _sweep_forever(ctx: WebContext, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(purge_expired, ctx.platform)
+        except Exception:  # the store may be briefly down; the next sweep tries again
+            log.warning("could not purge expired sessions and codes", exc_info=True)
+
+
+def _lifespan(ctx: WebContext) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep_forever(ctx, SWEEP_INTERVAL))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+    return lifespan
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -52,7 +87,8 @@ def create_app(
             *front.routes(ctx),
             *api.routes(ctx),
             *pages.routes(ctx),
-        ]
+        ],
+        lifespan=_lifespan(ctx),
     )
     app.state.ctx = ctx
     return app

@@ -60,6 +60,10 @@ class SqlPending:
         where = t.pending_authorizations.c.request_id == request_id
         return self._db.write(delete(t.pending_authorizations).where(where)) == 1
 
+    def purge_expired(self, before: datetime) -> int:
+        where = t.pending_authorizations.c.expires_at < before
+        return self._db.write(delete(t.pending_authorizations).where(where))
+
 
 class SqlSessions:
     def __init__(self, db: Db) -> None:
@@ -100,6 +104,9 @@ class SqlSessions:
         if has_nul(account_id):
             return 0
         return self._db.write(delete(t.sessions).where(t.sessions.c.account_id == account_id))
+
+    def purge_expired(self, before: datetime) -> int:
+        return self._db.write(delete(t.sessions).where(t.sessions.c.expires_at < before))
 
 
 class SqlSigningKeys:

@@ -107,6 +107,10 @@ class SqlCodes:
         where = t.authorization_codes.c.grant_id == grant_id
         return self._db.write(delete(t.authorization_codes).where(where))
 
+    def purge_expired(self, before: datetime) -> int:
+        where = t.authorization_codes.c.expires_at < before
+        return self._db.write(delete(t.authorization_codes).where(where))
+
     @staticmethod
     def _code(row: Row[Any]) -> AuthorizationCode:
         return AuthorizationCode(
