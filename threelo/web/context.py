@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from threelo.core.platform import Platform
 from threelo.settings import Settings
-from threelo.web.common.ratelimit import RateLimiter
+
+if TYPE_CHECKING:  # web.common imports this module; keep the import one-way at run time
+    from threelo.web.common.ratelimit import RateLimiter
 
 
 @dataclass
