@@ -117,17 +117,32 @@ def test_a_family_round_trips_and_updates(store: Store) -> None:
     with store.transaction() as tx:
         assert tx.families.get(family.family_id, for_update=True) == family
         rotated = dataclasses.replace(
-            family,
-            generation=1,
-            rotated_at=b.at(10),
-            last_used_at=b.at(10),
-            sites=frozenset({"cloud-b"}),
+            family, generation=1, rotated_at=b.at(10), last_used_at=b.at(10)
         )
         tx.families.update(rotated)
         tx.families.update(b.family(family_id="missing"))
     with store.reader() as tx:
         assert tx.families.get(family.family_id) == rotated
         assert tx.families.get("missing") is None
+
+
+def test_a_familys_sites_are_fixed_at_creation(store: Store) -> None:
+    family = b.family(sites=frozenset({"cloud-a", "cloud-b"}))
+    with store.transaction() as tx:
+        tx.families.add(family)
+        tx.families.update(dataclasses.replace(family, generation=2, sites=frozenset({"x"})))
+    with store.reader() as tx:
+        assert tx.families.get(family.family_id) == dataclasses.replace(family, generation=2)
+
+
+def test_a_family_without_sites_round_trips(store: Store) -> None:
+    family = b.family(sites=frozenset())
+    with store.transaction() as tx:
+        tx.families.add(family)
+    with store.reader() as tx:
+        assert tx.families.get(family.family_id) == family
+        assert tx.families.get(family.family_id, for_update=True) == family
+        assert tx.families.for_grant(family.grant_id) == [family]
 
 
 def test_revoking_families_counts_only_live_ones_and_keeps_the_first_reason(store: Store) -> None:

@@ -87,12 +87,12 @@ class MemoryFamilies:
         return self._t.families.get(family_id)  # the store-wide lock already serialises writers
 
     def update(self, family: TokenFamily) -> None:
+        """Update the stored family; its sites stay those it was created with."""
         family = checked(family)
         old = self._t.families.get(family.family_id)
         if old is not None:
             self._j.writing(self._t.families)[family.family_id] = dataclasses.replace(
                 old,
-                sites=family.sites,
                 offline=family.offline,
                 last_used_at=family.last_used_at,
                 generation=family.generation,

@@ -31,12 +31,22 @@ def _contains_nul(value: object) -> bool:
     return False
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(kind))
+    return names
+
+
 def reject_nul(record: Any) -> None:
     """Raise ``ValueError`` when any text field of the dataclass ``record`` contains NUL."""
-    for field in dataclasses.fields(record):
-        if _contains_nul(getattr(record, field.name)):
-            kind = type(record).__name__
-            raise ValueError(f"{kind}.{field.name} contains a NUL character")
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
+        if NUL in value if type(value) is str else _contains_nul(value):
+            raise ValueError(f"{type(record).__name__}.{name} contains a NUL character")
 
 
 def reject_nul_values(**values: str | None) -> None:

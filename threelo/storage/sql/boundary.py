@@ -2,63 +2,121 @@
 
 Every statement runs through :class:`Db`, which turns an integrity error into ``Conflict``, a
 value the database refuses into ``ValueError``, and anything else into ``StorageUnavailable``.
+
+Statements are built once, at import time, with ``bindparam`` placeholders, and executed with a
+parameter dictionary: SQLAlchemy then finds the compiled form in its cache at once instead of
+building and hashing a new statement tree on every call. Column types (``types.py``) still
+process every value that goes in and comes out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Executable, Row, Table
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    Connection,
+    CursorResult,
+    Executable,
+    Row,
+    Table,
+    bindparam,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from threelo.core.ports import Conflict
 from threelo.storage.errors import ReadOnlyTransaction, StorageUnavailable
+from threelo.storage.sql.engine import begin_statement
 
-T = TypeVar("T")
+Params = Mapping[str, Any]
+
+
+def param(column: Column[Any], name: str | None = None) -> BindParameter[Any]:
+    """A placeholder typed like ``column``, named ``p_<column>`` unless ``name`` says otherwise.
+
+    The prefix keeps placeholder names apart from column names, which SQLAlchemy reserves for
+    the VALUES and SET clauses of INSERT and UPDATE statements.
+    """
+    return bindparam(name or f"p_{column.name}", type_=column.type)
+
+
+def translate(exc: sa_exc.SQLAlchemyError) -> Exception:
+    """The exception the storage ports promise in place of ``exc``."""
+    if isinstance(exc, sa_exc.IntegrityError):
+        return Conflict("a uniqueness rule was broken")
+    if isinstance(exc, sa_exc.DataError):
+        return ValueError(f"the database refused a value: {exc.orig}")
+    if isinstance(exc, sa_exc.StatementError):
+        if isinstance(exc.orig, ValueError | TypeError):
+            return ValueError(str(exc.orig))
+        return StorageUnavailable(f"database error: {type(exc.orig).__name__}")
+    return StorageUnavailable(f"database error: {type(exc).__name__}")
 
 
 @contextmanager
 def translated() -> Iterator[None]:
     try:
         yield
-    except sa_exc.IntegrityError as exc:
-        raise Conflict("a uniqueness rule was broken") from exc
-    except sa_exc.DataError as exc:
-        raise ValueError(f"the database refused a value: {exc.orig}") from exc
-    except sa_exc.StatementError as exc:
-        if isinstance(exc.orig, ValueError | TypeError):
-            raise ValueError(str(exc.orig)) from exc
-        raise StorageUnavailable(f"database error: {type(exc.orig).__name__}") from exc
     except sa_exc.SQLAlchemyError as exc:
-        raise StorageUnavailable(f"database error: {type(exc).__name__}") from exc
+        raise translate(exc) from exc
+
+
+def _ignoring_inserts(dialect: Any) -> dict[Table, Executable]:
+    from threelo.storage.sql import tables
+
+    return {
+        table: dialect.insert(table)
+        .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)
+        for table in tables.metadata.tables.values()
+    }
+
+
+# INSERT ... ON CONFLICT DO NOTHING for every table, per dialect. Without ``values()`` the
+# statement inserts the columns named by the parameters it is executed with.
+_IGNORING: dict[str, dict[Table, Executable]] = {
+    "postgresql": _ignoring_inserts(postgresql),
+    "sqlite": _ignoring_inserts(sqlite),
+}
 
 
 class Db:
     """One connection inside one unit of work."""
 
-    def __init__(self, connection: Connection, *, writable: bool) -> None:
+    __slots__ = ("_connection", "_ignoring", "_untouched", "_writable", "dialect_name", "failed")
+
+    def __init__(self, connection: Connection, *, writable: bool, dialect_name: str) -> None:
         self._connection = connection
         self._writable = writable
         self._untouched = True
         self.failed = False
-        self.dialect_name = connection.dialect.name
+        self.dialect_name = dialect_name
+        self._ignoring = _IGNORING[dialect_name]
 
-    def rows(self, statement: Executable) -> Sequence[Row[Any]]:
-        return self._execute(statement).all()
+    def rows(self, statement: Executable, params: Params | None = None) -> Sequence[Row[Any]]:
+        return self._execute(statement, params).all()
 
-    def first(self, statement: Executable) -> Row[Any] | None:
-        return self._execute(statement).first()
+    def first(self, statement: Executable, params: Params | None = None) -> Row[Any] | None:
+        return self._execute(statement, params).first()
 
-    def write(self, statement: Executable) -> int:
+    def write(self, statement: Executable, params: Params | None = None) -> int:
         """Run an INSERT, UPDATE or DELETE and return how many rows it touched."""
         if not self._writable:
             raise ReadOnlyTransaction("cannot write inside Store.reader()")
-        return int(self._execute(statement).rowcount)
+        return int(self._execute(statement, params).rowcount)
 
-    def insert(self, table: Table, values: dict[str, Any]) -> None:
+    def write_many(self, statement: Executable, params: Sequence[Params]) -> None:
+        """Run one INSERT, UPDATE or DELETE for each parameter set (one round trip)."""
+        if not self._writable:
+            raise ReadOnlyTransaction("cannot write inside Store.reader()")
+        if params:
+            self._execute(statement, params)
+
+    def insert(self, table: Table, values: Params) -> None:
         """Insert one row; ``Conflict`` when it would break a unique rule.
 
         ``ON CONFLICT DO NOTHING`` reports the clash as a row count of 0 instead of an error,
@@ -67,23 +125,32 @@ class Db:
         if self.insert_ignore(table, values) == 0:
             raise Conflict(f"a row like this one already exists in {table.name}")
 
-    def insert_ignore(self, table: Table, values: dict[str, Any]) -> int:
+    def insert_ignore(self, table: Table, values: Params) -> int:
         """INSERT ... ON CONFLICT DO NOTHING; return how many rows went in (0 or 1)."""
-        dialect = postgresql if self.dialect_name == "postgresql" else sqlite
-        statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-        return self.write(statement.execution_options(preserve_rowcount=True))
+        return self.write(self._ignoring[table], values)
+
+    def begin(self) -> None:
+        """Open the unit's transaction; on SQLite with ``BEGIN IMMEDIATE`` when it writes, so
+        that a writer holds the database's write lock from its first read on."""
+        try:
+            self._begin()
+        except sa_exc.SQLAlchemyError as exc:
+            raise translate(exc) from exc
+
+    def _begin(self) -> None:
+        self._connection.begin()
+        if self.dialect_name == "sqlite":
+            self._connection.exec_driver_sql(begin_statement(writing=self._writable))
 
     def check_committable(self) -> None:
         if self.failed:
             raise StorageUnavailable("a statement failed; the unit of work was rolled back")
 
-    def _execute(self, statement: Executable) -> CursorResult[Any]:
-        return self._run(self._connection.execute, statement)
-
-    def _run(self, action: Callable[..., T], *args: Any) -> T:
-        with translated():
+    def _execute(self, statement: Executable, params: Any) -> CursorResult[Any]:
+        connection = self._connection
+        try:
             try:
-                result = action(*args)
+                result = connection.execute(statement, params)
             except sa_exc.DBAPIError as exc:
                 if not (self._untouched and exc.connection_invalidated):
                     # PostgreSQL aborts the transaction on any error; never commit after one.
@@ -91,8 +158,10 @@ class Db:
                     raise
                 # The pooled connection died before this unit of work said anything:
                 # reconnect once and carry on (pre-ping is off for speed).
-                self._connection.rollback()
-                self._connection.begin()
-                result = action(*args)
-            self._untouched = False
-            return result
+                connection.rollback()
+                self._begin()
+                result = connection.execute(statement, params)
+        except sa_exc.SQLAlchemyError as exc:
+            raise translate(exc) from exc
+        self._untouched = False
+        return result

@@ -7,6 +7,12 @@ its first read, so two read-modify-write transactions queue on the busy timeout 
 failing with "database is locked" when it tries to upgrade its lock.
 
 PostgreSQL: the psycopg 3 driver and a pool of about ten connections.
+
+``SqlStore`` runs its units of work on a *bare* engine (:func:`create_bare`) that has no
+connection events, and emits ``BEGIN`` itself: an engine with any connection event listener
+dispatches several events around every statement, which costs a few microseconds each time.
+The engine it publishes (``SqlStore.engine``, :func:`with_write_option`) shares the bare engine's
+pool and dialect and adds the "begin" listener for other code that writes through it.
 """
 
 from __future__ import annotations
@@ -41,6 +47,35 @@ def is_memory_sqlite(url: URL) -> bool:
 
 
 def create(url: str) -> Engine:
+    """An engine whose connections honour :data:`WRITE_OPTION` (``BEGIN IMMEDIATE``)."""
+    return with_write_option(create_bare(url))
+
+
+def begin_statement(*, writing: bool) -> str:
+    """What opens a SQLite unit of work (pysqlite's own transaction handling is off)."""
+    return "BEGIN IMMEDIATE" if writing else "BEGIN"
+
+
+def with_write_option(engine: Engine) -> Engine:
+    """``engine`` seen through a SQLite "begin" listener that reads :data:`WRITE_OPTION`.
+
+    The result shares ``engine``'s pool and dialect (``Engine.execution_options``); the
+    listener belongs to it alone, so ``engine`` itself stays free of connection events.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    listening = engine.execution_options()
+
+    @event.listens_for(listening, "begin")
+    def on_begin(connection: Any) -> None:
+        writing = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql(begin_statement(writing=writing))
+
+    return listening
+
+
+def create_bare(url: str) -> Engine:
+    """An engine without connection events: on SQLite its user must emit ``BEGIN`` itself."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
@@ -75,10 +110,5 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
-        writing = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine

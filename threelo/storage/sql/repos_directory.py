@@ -10,7 +10,7 @@ from sqlalchemy import Row, delete, select, update
 
 from threelo.core.models import Account, AccountStatus, App, Distribution, Membership, Site
 from threelo.storage.sql import tables as t
-from threelo.storage.sql.boundary import Db
+from threelo.storage.sql.boundary import Db, param
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
 
 # Lists are sorted in Python, by the same keys as the memory store, so that the order never
@@ -20,6 +20,59 @@ _ACCOUNT_FIELDS = (
     "account_id", "email", "name", "password_hash", "nickname", "picture", "zoneinfo",
     "locale", "job_title", "organization", "department", "location", "created_at",
 )  # fmt: skip
+
+
+_a = t.accounts.c
+_ACCOUNT = select(t.accounts).where(_a.account_id == param(_a.account_id))
+_ACCOUNT_BY_EMAIL = select(t.accounts).where(_a.email_lower == param(_a.email_lower))
+_ALL_ACCOUNTS = select(t.accounts)
+_SET_ACCOUNT_STATUS = (
+    update(t.accounts).where(_a.account_id == param(_a.account_id)).values(status=param(_a.status))
+)
+_SET_ACCOUNT_PASSWORD = (
+    update(t.accounts)
+    .where(_a.account_id == param(_a.account_id))
+    .values(password_hash=param(_a.password_hash))
+)
+
+_s = t.sites.c
+_SITE = select(t.sites).where(_s.cloud_id == param(_s.cloud_id))
+_ALL_SITES = select(t.sites)
+
+_m = t.memberships.c
+_MEMBERSHIPS_OF_ACCOUNT = select(t.memberships).where(_m.account_id == param(_m.account_id))
+_MEMBERSHIPS_OF_SITE = select(t.memberships).where(_m.cloud_id == param(_m.cloud_id))
+_REMOVE_MEMBERSHIPS = delete(t.memberships).where(
+    (_m.cloud_id == param(_m.cloud_id)) & (_m.account_id == param(_m.account_id))
+)
+
+_sa = t.site_admins.c
+_ADMIN_PAIR = (_sa.cloud_id == param(_sa.cloud_id)) & (_sa.account_id == param(_sa.account_id))
+_IS_ADMIN = select(_sa.cloud_id).where(_ADMIN_PAIR)
+_REMOVE_ADMIN = delete(t.site_admins).where(_ADMIN_PAIR)
+_ADMIN_SITES = select(_sa.cloud_id).where(_sa.account_id == param(_sa.account_id))
+
+_ap = t.apps.c
+_APP = select(t.apps).where(_ap.client_id == param(_ap.client_id))
+_APPS_OF_OWNER = select(t.apps).where(_ap.owner_id == param(_ap.owner_id))
+_PUBLIC_APPS = select(t.apps).where(_ap.public)
+_UPDATE_APP = (
+    update(t.apps)
+    .where(_ap.client_id == param(_ap.client_id))
+    .values(
+        {
+            name: param(_ap[name])
+            for name in (
+                "name", "owner_id", "callback_urls", "scopes", "secret_digest", "public",
+                "resource_level", "distribution", "scopes_version",
+            )
+        }
+    )
+)  # fmt: skip
+_DELETE_APP = delete(t.apps).where(_ap.client_id == param(_ap.client_id))
+
+_b = t.app_site_blocks.c
+_BLOCKED_SITES = select(_b.cloud_id).where(_b.client_id == param(_b.client_id))
 
 
 def _account(row: Row[Any]) -> Account:
@@ -58,6 +111,8 @@ def _app_values(app: App) -> dict[str, Any]:
 
 
 class SqlAccounts:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -70,35 +125,36 @@ class SqlAccounts:
     def get(self, account_id: str) -> Account | None:
         if has_nul(account_id):
             return None
-        row = self._db.first(select(t.accounts).where(t.accounts.c.account_id == account_id))
+        row = self._db.first(_ACCOUNT, {"p_account_id": account_id})
         return None if row is None else _account(row)
 
     def get_by_email(self, email: str) -> Account | None:
         if has_nul(email):
             return None
-        query = select(t.accounts).where(t.accounts.c.email_lower == email.lower())
-        row = self._db.first(query)
+        row = self._db.first(_ACCOUNT_BY_EMAIL, {"p_email_lower": email.lower()})
         return None if row is None else _account(row)
 
     def set_status(self, account_id: str, status: AccountStatus) -> bool:
-        return self._set(account_id, status=str(AccountStatus(status)))
+        value = str(AccountStatus(status))
+        return self._set(_SET_ACCOUNT_STATUS, account_id, {"p_status": value})
 
     def set_password(self, account_id: str, password_hash: str) -> bool:
         reject_nul_values(password_hash=password_hash)
-        return self._set(account_id, password_hash=password_hash)
+        return self._set(_SET_ACCOUNT_PASSWORD, account_id, {"p_password_hash": password_hash})
 
-    def _set(self, account_id: str, **values: str) -> bool:
+    def _set(self, statement: Any, account_id: str, params: dict[str, str]) -> bool:
         if has_nul(account_id):
             return False
-        where = t.accounts.c.account_id == account_id
-        return self._db.write(update(t.accounts).where(where).values(**values)) == 1
+        return self._db.write(statement, params | {"p_account_id": account_id}) == 1
 
     def list(self) -> Sequence[Account]:
-        found = [_account(row) for row in self._db.rows(select(t.accounts))]
+        found = [_account(row) for row in self._db.rows(_ALL_ACCOUNTS)]
         return sorted(found, key=lambda a: (a.email.lower(), a.account_id))
 
 
 class SqlSites:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -116,11 +172,11 @@ class SqlSites:
     def get(self, cloud_id: str) -> Site | None:
         if has_nul(cloud_id):
             return None
-        row = self._db.first(select(t.sites).where(t.sites.c.cloud_id == cloud_id))
+        row = self._db.first(_SITE, {"p_cloud_id": cloud_id})
         return None if row is None else self._site(row)
 
     def list(self) -> Sequence[Site]:
-        found = [self._site(row) for row in self._db.rows(select(t.sites))]
+        found = [self._site(row) for row in self._db.rows(_ALL_SITES)]
         return sorted(found, key=lambda s: (s.name, s.cloud_id))
 
     @staticmethod
@@ -129,6 +185,8 @@ class SqlSites:
 
 
 class SqlMemberships:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -144,28 +202,27 @@ class SqlMemberships:
     def remove(self, cloud_id: str, account_id: str) -> int:
         if has_nul(cloud_id, account_id):
             return 0
-        c = t.memberships.c
-        where = (c.cloud_id == cloud_id) & (c.account_id == account_id)
-        return self._db.write(delete(t.memberships).where(where))
+        params = {"p_cloud_id": cloud_id, "p_account_id": account_id}
+        return self._db.write(_REMOVE_MEMBERSHIPS, params)
 
     def for_account(self, account_id: str) -> Sequence[Membership]:
         if has_nul(account_id):
             return []
-        c = t.memberships.c
-        query = select(t.memberships).where(c.account_id == account_id)
-        found = [Membership(r.cloud_id, r.account_id, r.product) for r in self._db.rows(query)]
+        rows = self._db.rows(_MEMBERSHIPS_OF_ACCOUNT, {"p_account_id": account_id})
+        found = [Membership(r.cloud_id, r.account_id, r.product) for r in rows]
         return sorted(found, key=lambda m: (m.cloud_id, m.product))
 
     def for_site(self, cloud_id: str) -> Sequence[Membership]:
         if has_nul(cloud_id):
             return []
-        c = t.memberships.c
-        query = select(t.memberships).where(c.cloud_id == cloud_id)
-        found = [Membership(r.cloud_id, r.account_id, r.product) for r in self._db.rows(query)]
+        rows = self._db.rows(_MEMBERSHIPS_OF_SITE, {"p_cloud_id": cloud_id})
+        found = [Membership(r.cloud_id, r.account_id, r.product) for r in rows]
         return sorted(found, key=lambda m: (m.account_id, m.product))
 
 
 class SqlSiteAdmins:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -175,26 +232,24 @@ class SqlSiteAdmins:
         if admin:
             self._db.insert_ignore(t.site_admins, values)
             return
-        c = t.site_admins.c
-        where = (c.cloud_id == cloud_id) & (c.account_id == account_id)
-        self._db.write(delete(t.site_admins).where(where))
+        self._db.write(_REMOVE_ADMIN, {"p_cloud_id": cloud_id, "p_account_id": account_id})
 
     def is_admin(self, cloud_id: str, account_id: str) -> bool:
         if has_nul(cloud_id, account_id):
             return False
-        c = t.site_admins.c
-        where = (c.cloud_id == cloud_id) & (c.account_id == account_id)
-        return self._db.first(select(c.cloud_id).where(where)) is not None
+        params = {"p_cloud_id": cloud_id, "p_account_id": account_id}
+        return self._db.first(_IS_ADMIN, params) is not None
 
     def sites_of(self, account_id: str) -> Sequence[str]:
         if has_nul(account_id):
             return []
-        c = t.site_admins.c
-        query = select(c.cloud_id).where(c.account_id == account_id)
-        return sorted(row.cloud_id for row in self._db.rows(query))
+        rows = self._db.rows(_ADMIN_SITES, {"p_account_id": account_id})
+        return sorted(row.cloud_id for row in rows)
 
 
 class SqlApps:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -206,32 +261,34 @@ class SqlApps:
     def get(self, client_id: str) -> App | None:
         if has_nul(client_id):
             return None
-        row = self._db.first(select(t.apps).where(t.apps.c.client_id == client_id))
+        row = self._db.first(_APP, {"p_client_id": client_id})
         return None if row is None else _app(row)
 
     def update(self, app: App) -> None:
         reject_nul(app)
-        where = t.apps.c.client_id == app.client_id
-        self._db.write(update(t.apps).where(where).values(**_app_values(app)))
+        params = {f"p_{name}": value for name, value in _app_values(app).items()}
+        self._db.write(_UPDATE_APP, params | {"p_client_id": app.client_id})
 
     def delete(self, client_id: str) -> bool:
         if has_nul(client_id):
             return False
-        return self._db.write(delete(t.apps).where(t.apps.c.client_id == client_id)) == 1
+        return self._db.write(_DELETE_APP, {"p_client_id": client_id}) == 1
 
     def list_by_owner(self, owner_id: str) -> Sequence[App]:
         if has_nul(owner_id):
             return []
-        c = t.apps.c
-        found = [_app(row) for row in self._db.rows(select(t.apps).where(c.owner_id == owner_id))]
+        rows = self._db.rows(_APPS_OF_OWNER, {"p_owner_id": owner_id})
+        found = [_app(row) for row in rows]
         return sorted(found, key=lambda a: (a.name, a.client_id))
 
     def list_public(self) -> Sequence[App]:
-        found = [_app(row) for row in self._db.rows(select(t.apps).where(t.apps.c.public))]
+        found = [_app(row) for row in self._db.rows(_PUBLIC_APPS)]
         return sorted(found, key=lambda a: (a.name, a.client_id))
 
 
 class SqlAppSiteBlocks:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -243,6 +300,5 @@ class SqlAppSiteBlocks:
     def blocked_sites(self, client_id: str) -> frozenset[str]:
         if has_nul(client_id):
             return frozenset()
-        c = t.app_site_blocks.c
-        rows = self._db.rows(select(c.cloud_id).where(c.client_id == client_id))
+        rows = self._db.rows(_BLOCKED_SITES, {"p_client_id": client_id})
         return frozenset(row.cloud_id for row in rows)

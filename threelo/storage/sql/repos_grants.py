@@ -1,36 +1,89 @@
-"""SQL repositories for grants (with their sites) and token families (with theirs)."""
+"""SQL repositories for grants (with their sites) and token families (with theirs).
+
+A grant or family is read with its sites in one statement: a LEFT JOIN of the link table, one
+row per site (or one row with no site), folded back together here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, case, delete, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    case,
+    delete,
+    func,
+    select,
+    update,
+)
 
 from threelo.core.models import Grant, TokenFamily
 from threelo.storage.sql import tables as t
-from threelo.storage.sql.boundary import Db
-from threelo.storage.sql.types import UtcDateTime
+from threelo.storage.sql.boundary import Db, param
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
 
-
-def _sites_by_owner(db: Db, link: Table, key: str, owners: Sequence[str]) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {owner: set() for owner in owners}
-    if owners:
-        rows = db.rows(select(link).where(link.c[key].in_(owners)))
-        for row in rows:
-            found[getattr(row, key)].add(row.cloud_id)
-    return found
+_SITE = "site_cloud_id"
 
 
-def _replace_sites(db: Db, link: Table, key: str, owner: str, sites: frozenset[str]) -> None:
-    db.write(delete(link).where(link.c[key] == owner))
-    if sites:
-        db.write(link.insert().values([{key: owner, "cloud_id": c} for c in sorted(sites)]))
+def _fold(rows: Iterable[Row[Any]], key: str) -> list[tuple[Row[Any], frozenset[str]]]:
+    """Owner rows of a LEFT JOIN with their link table, each with its set of sites."""
+    owners: dict[str, tuple[Row[Any], set[str]]] = {}
+    for row in rows:
+        found = owners.get(row._mapping[key])
+        if found is None:
+            found = owners[row._mapping[key]] = (row, set())
+        site = row._mapping[_SITE]
+        if site is not None:
+            found[1].add(site)
+    return [(row, frozenset(sites)) for row, sites in owners.values()]
+
+
+# -- grants -------------------------------------------------------------------------------------
+
+_g = t.grants.c
+_gs = t.grant_sites.c
+_GRANTS: Select[Any] = select(t.grants, _gs.cloud_id.label(_SITE)).select_from(
+    t.grants.outerjoin(t.grant_sites, _gs.grant_id == _g.grant_id)
+)
+_GRANT = _GRANTS.where(_g.grant_id == param(_g.grant_id))
+_GRANT_FOR = _GRANTS.where(
+    (_g.client_id == param(_g.client_id)) & (_g.account_id == param(_g.account_id))
+)
+_GRANTS_OF_ACCOUNT = _GRANTS.where(_g.account_id == param(_g.account_id))
+_GRANTS_OF_APP = _GRANTS.where(_g.client_id == param(_g.client_id))
+_GRANTS_WITH_SITE = _GRANTS.where(
+    _g.grant_id.in_(select(_gs.grant_id).where(_gs.cloud_id == param(_gs.cloud_id)))
+)
+_UPDATE_GRANT = (
+    update(t.grants)
+    .where(_g.grant_id == param(_g.grant_id))
+    .values(
+        scopes=param(_g.scopes),
+        app_scopes_version=param(_g.app_scopes_version),
+        updated_at=param(_g.updated_at),
+        last_used_at=param(_g.last_used_at),
+    )
+)
+_TOUCH_GRANT = (
+    update(t.grants)
+    .where(_g.grant_id == param(_g.grant_id))
+    .values(last_used_at=param(_g.last_used_at))
+)
+_DELETE_GRANT = delete(t.grants).where(_g.grant_id == param(_g.grant_id))
+_DELETE_GRANT_SITES = delete(t.grant_sites).where(_gs.grant_id == param(_gs.grant_id))
+_DELETE_GRANT_CODES = delete(t.authorization_codes).where(
+    t.authorization_codes.c.grant_id == param(t.authorization_codes.c.grant_id)
+)
+_ADD_GRANT_SITE = t.grant_sites.insert()
 
 
 class SqlGrants:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -41,72 +94,76 @@ class SqlGrants:
             "client_id": grant.client_id,
             "account_id": grant.account_id,
             "created_at": grant.created_at,
-            **self._mutable(grant),
-        }
-        self._db.insert(t.grants, values)
-        _replace_sites(self._db, t.grant_sites, "grant_id", grant.grant_id, grant.sites)
-
-    def get(self, grant_id: str) -> Grant | None:
-        if has_nul(grant_id):
-            return None
-        return self._one(t.grants.c.grant_id == grant_id)
-
-    def find(self, client_id: str, account_id: str) -> Grant | None:
-        if has_nul(client_id, account_id):
-            return None
-        c = t.grants.c
-        return self._one((c.client_id == client_id) & (c.account_id == account_id))
-
-    def update(self, grant: Grant) -> None:
-        reject_nul(grant)
-        where = t.grants.c.grant_id == grant.grant_id
-        if self._db.write(update(t.grants).where(where).values(**self._mutable(grant))):
-            _replace_sites(self._db, t.grant_sites, "grant_id", grant.grant_id, grant.sites)
-
-    def delete(self, grant_id: str) -> bool:
-        if has_nul(grant_id):
-            return False
-        self._db.write(
-            delete(t.authorization_codes).where(t.authorization_codes.c.grant_id == grant_id)
-        )
-        self._db.write(delete(t.grant_sites).where(t.grant_sites.c.grant_id == grant_id))
-        return self._db.write(delete(t.grants).where(t.grants.c.grant_id == grant_id)) == 1
-
-    def touch(self, grant_id: str, at: datetime) -> None:
-        if has_nul(grant_id):
-            return
-        where = t.grants.c.grant_id == grant_id
-        self._db.write(update(t.grants).where(where).values(last_used_at=at))
-
-    def for_account(self, account_id: str) -> Sequence[Grant]:
-        return [] if has_nul(account_id) else self._many(t.grants.c.account_id == account_id)
-
-    def for_app(self, client_id: str) -> Sequence[Grant]:
-        return [] if has_nul(client_id) else self._many(t.grants.c.client_id == client_id)
-
-    def with_site(self, cloud_id: str) -> Sequence[Grant]:
-        if has_nul(cloud_id):
-            return []
-        holders = select(t.grant_sites.c.grant_id).where(t.grant_sites.c.cloud_id == cloud_id)
-        return self._many(t.grants.c.grant_id.in_(holders))
-
-    @staticmethod
-    def _mutable(grant: Grant) -> dict[str, Any]:
-        return {
             "scopes": list(grant.scopes),
             "app_scopes_version": grant.app_scopes_version,
             "updated_at": grant.updated_at,
             "last_used_at": grant.last_used_at,
         }
+        self._db.insert(t.grants, values)
+        self._add_sites(grant)
 
-    def _one(self, where: ColumnElement[bool]) -> Grant | None:
-        found = self._many(where)
+    def get(self, grant_id: str) -> Grant | None:
+        if has_nul(grant_id):
+            return None
+        return self._one(self._db.rows(_GRANT, {"p_grant_id": grant_id}))
+
+    def find(self, client_id: str, account_id: str) -> Grant | None:
+        if has_nul(client_id, account_id):
+            return None
+        params = {"p_client_id": client_id, "p_account_id": account_id}
+        return self._one(self._db.rows(_GRANT_FOR, params))
+
+    def update(self, grant: Grant) -> None:
+        reject_nul(grant)
+        params = {
+            "p_grant_id": grant.grant_id,
+            "p_scopes": list(grant.scopes),
+            "p_app_scopes_version": grant.app_scopes_version,
+            "p_updated_at": grant.updated_at,
+            "p_last_used_at": grant.last_used_at,
+        }
+        if self._db.write(_UPDATE_GRANT, params):
+            self._db.write(_DELETE_GRANT_SITES, {"p_grant_id": grant.grant_id})
+            self._add_sites(grant)
+
+    def delete(self, grant_id: str) -> bool:
+        if has_nul(grant_id):
+            return False
+        params = {"p_grant_id": grant_id}
+        self._db.write(_DELETE_GRANT_CODES, params)
+        self._db.write(_DELETE_GRANT_SITES, params)
+        return self._db.write(_DELETE_GRANT, params) == 1
+
+    def touch(self, grant_id: str, at: datetime) -> None:
+        if has_nul(grant_id):
+            return
+        self._db.write(_TOUCH_GRANT, {"p_grant_id": grant_id, "p_last_used_at": at})
+
+    def for_account(self, account_id: str) -> Sequence[Grant]:
+        if has_nul(account_id):
+            return []
+        return self._many(self._db.rows(_GRANTS_OF_ACCOUNT, {"p_account_id": account_id}))
+
+    def for_app(self, client_id: str) -> Sequence[Grant]:
+        if has_nul(client_id):
+            return []
+        return self._many(self._db.rows(_GRANTS_OF_APP, {"p_client_id": client_id}))
+
+    def with_site(self, cloud_id: str) -> Sequence[Grant]:
+        if has_nul(cloud_id):
+            return []
+        return self._many(self._db.rows(_GRANTS_WITH_SITE, {"p_cloud_id": cloud_id}))
+
+    def _add_sites(self, grant: Grant) -> None:
+        links = [{"grant_id": grant.grant_id, "cloud_id": c} for c in sorted(grant.sites)]
+        self._db.write_many(_ADD_GRANT_SITE, links)
+
+    def _one(self, rows: Sequence[Row[Any]]) -> Grant | None:
+        found = self._many(rows)
         return found[0] if found else None
 
-    def _many(self, where: ColumnElement[bool]) -> Sequence[Grant]:
-        rows = self._db.rows(select(t.grants).where(where))
-        sites = _sites_by_owner(self._db, t.grant_sites, "grant_id", [r.grant_id for r in rows])
-        grants = [self._grant(row, frozenset(sites[row.grant_id])) for row in rows]
+    def _many(self, rows: Sequence[Row[Any]]) -> Sequence[Grant]:
+        grants = [self._grant(row, sites) for row, sites in _fold(rows, "grant_id")]
         return sorted(grants, key=lambda g: (g.created_at, g.grant_id))
 
     @staticmethod
@@ -124,7 +181,55 @@ class SqlGrants:
         )
 
 
+# -- token families -----------------------------------------------------------------------------
+
+_f = t.token_families.c
+_fs = t.family_sites.c
+_FAMILIES: Select[Any] = select(t.token_families, _fs.cloud_id.label(_SITE)).select_from(
+    t.token_families.outerjoin(t.family_sites, _fs.family_id == _f.family_id)
+)
+_FAMILY = _FAMILIES.where(_f.family_id == param(_f.family_id))
+# PostgreSQL locks only the family's row: FOR UPDATE cannot apply to an outer join's nullable
+# side. SQLite renders no FOR UPDATE; its writers hold the database's write lock already.
+_FAMILY_FOR_UPDATE = _FAMILY.with_for_update(of=t.token_families)
+_FAMILIES_OF_GRANT = _FAMILIES.where(_f.grant_id == param(_f.grant_id))
+_UPDATE_FAMILY = (
+    update(t.token_families)
+    .where(_f.family_id == param(_f.family_id))
+    .values(
+        offline=param(_f.offline),
+        last_used_at=param(_f.last_used_at),
+        generation=param(_f.generation),
+        rotated_at=param(_f.rotated_at),
+        # Revocation is final: an update never brings a family back (RFC 6819 §5.2.2.3).
+        revoked_at=func.coalesce(_f.revoked_at, param(_f.revoked_at)),
+        revoked_reason=case(
+            (_f.revoked_at.is_(None), param(_f.revoked_reason)), else_=_f.revoked_reason
+        ),
+    )
+)
+
+
+def _revoke_by(column: ColumnElement[Any]) -> Any:
+    return (
+        update(t.token_families)
+        .where((column == param(_f.family_id, "p_key")) & _f.revoked_at.is_(None))
+        .values(revoked_at=param(_f.revoked_at), revoked_reason=param(_f.revoked_reason))
+    )
+
+
+_REVOKE = _revoke_by(_f.family_id)
+_REVOKE_FOR_GRANT = _revoke_by(_f.grant_id)
+_REVOKE_FOR_ACCOUNT = _revoke_by(_f.account_id)
+_ADD_FAMILY_SITE = t.family_sites.insert()
+
+
 class SqlFamilies:
+    """Token families. A family's sites are fixed when it is created: ``update`` changes its
+    use, generation and revocation, never its sites (no caller ever changes them)."""
+
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -138,77 +243,63 @@ class SqlFamilies:
             "created_at": family.created_at,
             "revoked_at": family.revoked_at,
             "revoked_reason": family.revoked_reason,
-            **self._mutable(family),
+            "offline": family.offline,
+            "last_used_at": family.last_used_at,
+            "generation": family.generation,
+            "rotated_at": family.rotated_at,
         }
         self._db.insert(t.token_families, values)
-        _replace_sites(self._db, t.family_sites, "family_id", family.family_id, family.sites)
+        links = [{"family_id": family.family_id, "cloud_id": c} for c in sorted(family.sites)]
+        self._db.write_many(_ADD_FAMILY_SITE, links)
 
     def get(self, family_id: str, *, for_update: bool = False) -> TokenFamily | None:
         """With ``for_update`` the row stays locked until the unit of work ends (PostgreSQL
         ``SELECT ... FOR UPDATE``; SQLite writers already hold the database's write lock)."""
         if has_nul(family_id):
             return None
-        query = select(t.token_families).where(t.token_families.c.family_id == family_id)
-        row = self._db.first(query.with_for_update() if for_update else query)
-        if row is None:
-            return None
-        sites = _sites_by_owner(self._db, t.family_sites, "family_id", [family_id])[family_id]
-        return self._family(row, frozenset(sites))
+        query = _FAMILY_FOR_UPDATE if for_update else _FAMILY
+        found = _fold(self._db.rows(query, {"p_family_id": family_id}), "family_id")
+        return self._family(*found[0]) if found else None
 
     def update(self, family: TokenFamily) -> None:
+        """Update the family's row; its sites stay those it was created with."""
         reject_nul(family)
-        c = t.token_families.c
-        values = self._mutable(family)
-        # Revocation is final: an update never brings a family back (RFC 6819 §5.2.2.3).
-        values["revoked_at"] = func.coalesce(
-            c.revoked_at, literal(family.revoked_at, UtcDateTime())
-        )
-        values["revoked_reason"] = case(
-            (c.revoked_at.is_(None), family.revoked_reason), else_=c.revoked_reason
-        )
-        where = c.family_id == family.family_id
-        if self._db.write(update(t.token_families).where(where).values(**values)):
-            _replace_sites(self._db, t.family_sites, "family_id", family.family_id, family.sites)
+        params = {
+            "p_family_id": family.family_id,
+            "p_offline": family.offline,
+            "p_last_used_at": family.last_used_at,
+            "p_generation": family.generation,
+            "p_rotated_at": family.rotated_at,
+            "p_revoked_at": family.revoked_at,
+            "p_revoked_reason": family.revoked_reason,
+        }
+        self._db.write(_UPDATE_FAMILY, params)
 
     def revoke(self, family_id: str, at: datetime, reason: str) -> None:
         if not has_nul(family_id):
-            self._revoke_where(t.token_families.c.family_id == family_id, at, reason)
+            self._revoke(_REVOKE, family_id, at, reason)
 
     def revoke_for_grant(self, grant_id: str, at: datetime, reason: str) -> int:
         if has_nul(grant_id):
             return 0
-        return self._revoke_where(t.token_families.c.grant_id == grant_id, at, reason)
+        return self._revoke(_REVOKE_FOR_GRANT, grant_id, at, reason)
 
     def revoke_for_account(self, account_id: str, at: datetime, reason: str) -> int:
         if has_nul(account_id):
             return 0
-        return self._revoke_where(t.token_families.c.account_id == account_id, at, reason)
+        return self._revoke(_REVOKE_FOR_ACCOUNT, account_id, at, reason)
 
-    def _revoke_where(self, where: ColumnElement[bool], at: datetime, reason: str) -> int:
+    def _revoke(self, statement: Any, key: str, at: datetime, reason: str) -> int:
         reject_nul_values(reason=reason)
-        live = where & t.token_families.c.revoked_at.is_(None)
-        change = update(t.token_families).where(live)
-        return self._db.write(change.values(revoked_at=at, revoked_reason=reason))
+        params = {"p_key": key, "p_revoked_at": at, "p_revoked_reason": reason}
+        return self._db.write(statement, params)
 
     def for_grant(self, grant_id: str) -> Sequence[TokenFamily]:
         if has_nul(grant_id):
             return []
-        rows = self._db.rows(
-            select(t.token_families).where(t.token_families.c.grant_id == grant_id)
-        )
-        ids = [row.family_id for row in rows]
-        sites = _sites_by_owner(self._db, t.family_sites, "family_id", ids)
-        found = [self._family(row, frozenset(sites[row.family_id])) for row in rows]
+        rows = self._db.rows(_FAMILIES_OF_GRANT, {"p_grant_id": grant_id})
+        found = [self._family(row, sites) for row, sites in _fold(rows, "family_id")]
         return sorted(found, key=lambda f: (f.created_at, f.family_id))
-
-    @staticmethod
-    def _mutable(family: TokenFamily) -> dict[str, Any]:
-        return {
-            "offline": family.offline,
-            "last_used_at": family.last_used_at,
-            "generation": family.generation,
-            "rotated_at": family.rotated_at,
-        }
 
     @staticmethod
     def _family(row: Row[Any], sites: frozenset[str]) -> TokenFamily:

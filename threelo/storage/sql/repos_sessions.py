@@ -6,15 +6,51 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, Select, bindparam, delete, select, update
 
 from threelo.core.models import AuditEvent, PendingAuthorization, Session, SigningKey
 from threelo.storage.sql import tables as t
-from threelo.storage.sql.boundary import Db
+from threelo.storage.sql.boundary import Db, param
 from threelo.storage.values import has_nul, reject_nul
+
+_p = t.pending_authorizations.c
+_PENDING = select(t.pending_authorizations).where(_p.request_id == param(_p.request_id))
+_DELETE_PENDING = delete(t.pending_authorizations).where(_p.request_id == param(_p.request_id))
+_PURGE_PENDING = delete(t.pending_authorizations).where(_p.expires_at < param(_p.expires_at))
+
+_s = t.sessions.c
+_SESSION = select(t.sessions).where(_s.digest == param(_s.digest))
+_DELETE_SESSION = delete(t.sessions).where(_s.digest == param(_s.digest))
+_DELETE_SESSIONS_OF = delete(t.sessions).where(_s.account_id == param(_s.account_id))
+_PURGE_SESSIONS = delete(t.sessions).where(_s.expires_at < param(_s.expires_at))
+
+_k = t.signing_keys.c
+_ALL_KEYS = select(t.signing_keys)
+_RETIRE_KEY = (
+    update(t.signing_keys)
+    .where((_k.kid == param(_k.kid)) & _k.retired_at.is_(None))
+    .values(retired_at=param(_k.retired_at))
+)
+
+_e = t.audit_events.c
+_ADD_EVENT = t.audit_events.insert()
+
+
+def _recent(by_client: bool, by_account: bool) -> Select[Any]:
+    query = select(t.audit_events).order_by(_e.id.desc()).limit(bindparam("p_limit"))
+    if by_client:
+        query = query.where(_e.client_id == param(_e.client_id))
+    if by_account:
+        query = query.where(_e.account_id == param(_e.account_id))
+    return query
+
+
+_RECENT = {(c, a): _recent(c, a) for c in (False, True) for a in (False, True)}
 
 
 class SqlPending:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -37,8 +73,7 @@ class SqlPending:
     def get(self, request_id: str) -> PendingAuthorization | None:
         if has_nul(request_id):
             return None
-        c = t.pending_authorizations.c
-        row = self._db.first(select(t.pending_authorizations).where(c.request_id == request_id))
+        row = self._db.first(_PENDING, {"p_request_id": request_id})
         if row is None:
             return None
         return PendingAuthorization(
@@ -57,15 +92,15 @@ class SqlPending:
     def delete(self, request_id: str) -> bool:
         if has_nul(request_id):
             return False
-        where = t.pending_authorizations.c.request_id == request_id
-        return self._db.write(delete(t.pending_authorizations).where(where)) == 1
+        return self._db.write(_DELETE_PENDING, {"p_request_id": request_id}) == 1
 
     def purge_expired(self, before: datetime) -> int:
-        where = t.pending_authorizations.c.expires_at < before
-        return self._db.write(delete(t.pending_authorizations).where(where))
+        return self._db.write(_PURGE_PENDING, {"p_expires_at": before})
 
 
 class SqlSessions:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -84,7 +119,7 @@ class SqlSessions:
     def get(self, digest: str) -> Session | None:
         if has_nul(digest):
             return None
-        row = self._db.first(select(t.sessions).where(t.sessions.c.digest == digest))
+        row = self._db.first(_SESSION, {"p_digest": digest})
         if row is None:
             return None
         return Session(
@@ -98,18 +133,20 @@ class SqlSessions:
 
     def delete(self, digest: str) -> None:
         if not has_nul(digest):
-            self._db.write(delete(t.sessions).where(t.sessions.c.digest == digest))
+            self._db.write(_DELETE_SESSION, {"p_digest": digest})
 
     def delete_for_account(self, account_id: str) -> int:
         if has_nul(account_id):
             return 0
-        return self._db.write(delete(t.sessions).where(t.sessions.c.account_id == account_id))
+        return self._db.write(_DELETE_SESSIONS_OF, {"p_account_id": account_id})
 
     def purge_expired(self, before: datetime) -> int:
-        return self._db.write(delete(t.sessions).where(t.sessions.c.expires_at < before))
+        return self._db.write(_PURGE_SESSIONS, {"p_expires_at": before})
 
 
 class SqlSigningKeys:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -126,7 +163,7 @@ class SqlSigningKeys:
         self._db.insert(t.signing_keys, values)
 
     def list(self) -> Sequence[SigningKey]:
-        rows = self._db.rows(select(t.signing_keys))
+        rows = self._db.rows(_ALL_KEYS)
         found = [
             SigningKey(r.kid, r.algorithm, r.private_pem, r.public_jwk, r.created_at, r.retired_at)
             for r in rows
@@ -136,12 +173,12 @@ class SqlSigningKeys:
     def retire(self, kid: str, at: datetime) -> None:
         if has_nul(kid):
             return
-        c = t.signing_keys.c
-        live = (c.kid == kid) & c.retired_at.is_(None)
-        self._db.write(update(t.signing_keys).where(live).values(retired_at=at))
+        self._db.write(_RETIRE_KEY, {"p_kid": kid, "p_retired_at": at})
 
 
 class SqlAudit:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -155,20 +192,16 @@ class SqlAudit:
             "cloud_id": event.cloud_id,
             "detail": dict(event.detail),
         }
-        self._db.write(t.audit_events.insert().values(**values))
+        self._db.write(_ADD_EVENT, values)
 
     def recent(
         self, *, client_id: str | None = None, account_id: str | None = None, limit: int = 50
     ) -> Sequence[AuditEvent]:
         if has_nul(client_id, account_id):
             return []
-        c = t.audit_events.c
-        query = select(t.audit_events).order_by(c.id.desc()).limit(max(limit, 0))
-        if client_id is not None:
-            query = query.where(c.client_id == client_id)
-        if account_id is not None:
-            query = query.where(c.account_id == account_id)
-        return [self._event(row) for row in self._db.rows(query)]
+        query = _RECENT[client_id is not None, account_id is not None]
+        params = {"p_client_id": client_id, "p_account_id": account_id, "p_limit": max(limit, 0)}
+        return [self._event(row) for row in self._db.rows(query, params)]
 
     @staticmethod
     def _event(row: Row[Any]) -> AuditEvent:

@@ -13,11 +13,45 @@ from sqlalchemy import Row, delete, select, update
 
 from threelo.core.models import AuthorizationCode, RefreshToken
 from threelo.storage.sql import tables as t
-from threelo.storage.sql.boundary import Db
+from threelo.storage.sql.boundary import Db, param
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
+
+_rt = t.refresh_tokens.c
+_TOKEN = select(t.refresh_tokens).where(_rt.digest == param(_rt.digest))
+_SPEND = (
+    update(t.refresh_tokens)
+    .where((_rt.digest == param(_rt.digest)) & _rt.spent_at.is_(None))
+    .values(spent_at=param(_rt.spent_at))
+)
+_SPEND_GENERATION = (
+    update(t.refresh_tokens)
+    .where(
+        (_rt.family_id == param(_rt.family_id))
+        & (_rt.generation == param(_rt.generation))
+        & _rt.spent_at.is_(None)
+    )
+    .values(spent_at=param(_rt.spent_at))
+)
+
+_ac = t.authorization_codes.c
+_CODE = select(t.authorization_codes).where(_ac.digest == param(_ac.digest))
+_REDEEM = (
+    update(t.authorization_codes)
+    .where((_ac.digest == param(_ac.digest)) & _ac.redeemed_at.is_(None))
+    .values(redeemed_at=param(_ac.redeemed_at))
+)
+_SET_FAMILY = (
+    update(t.authorization_codes)
+    .where(_ac.digest == param(_ac.digest))
+    .values(family_id=param(_ac.family_id))
+)
+_DELETE_CODES_FOR_GRANT = delete(t.authorization_codes).where(_ac.grant_id == param(_ac.grant_id))
+_PURGE_CODES = delete(t.authorization_codes).where(_ac.expires_at < param(_ac.expires_at))
 
 
 class SqlRefreshTokens:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -35,7 +69,7 @@ class SqlRefreshTokens:
     def get(self, digest: str) -> RefreshToken | None:
         if has_nul(digest):
             return None
-        row = self._db.first(select(t.refresh_tokens).where(t.refresh_tokens.c.digest == digest))
+        row = self._db.first(_TOKEN, {"p_digest": digest})
         if row is None:
             return None
         return RefreshToken(row.digest, row.family_id, row.generation, row.issued_at, row.spent_at)
@@ -43,20 +77,19 @@ class SqlRefreshTokens:
     def spend(self, digest: str, at: datetime) -> bool:
         if has_nul(digest):
             return False
-        c = t.refresh_tokens.c
-        unspent = (c.digest == digest) & c.spent_at.is_(None)
-        return self._db.write(update(t.refresh_tokens).where(unspent).values(spent_at=at)) == 1
+        return self._db.write(_SPEND, {"p_digest": digest, "p_spent_at": at}) == 1
 
     def spend_generation(self, family_id: str, generation: int, at: datetime) -> int:
         """Spend the family's unspent tokens of exactly ``generation``; return how many."""
         if has_nul(family_id):
             return 0
-        c = t.refresh_tokens.c
-        unspent = (c.family_id == family_id) & (c.generation == generation) & c.spent_at.is_(None)
-        return self._db.write(update(t.refresh_tokens).where(unspent).values(spent_at=at))
+        params = {"p_family_id": family_id, "p_generation": generation, "p_spent_at": at}
+        return self._db.write(_SPEND_GENERATION, params)
 
 
 class SqlCodes:
+    __slots__ = ("_db",)
+
     def __init__(self, db: Db) -> None:
         self._db = db
 
@@ -81,35 +114,27 @@ class SqlCodes:
     def get(self, digest: str) -> AuthorizationCode | None:
         if has_nul(digest):
             return None
-        query = select(t.authorization_codes).where(t.authorization_codes.c.digest == digest)
-        row = self._db.first(query)
+        row = self._db.first(_CODE, {"p_digest": digest})
         return None if row is None else self._code(row)
 
     def redeem(self, digest: str, at: datetime) -> bool:
         if has_nul(digest):
             return False
-        c = t.authorization_codes.c
-        fresh = (c.digest == digest) & c.redeemed_at.is_(None)
-        return (
-            self._db.write(update(t.authorization_codes).where(fresh).values(redeemed_at=at)) == 1
-        )
+        return self._db.write(_REDEEM, {"p_digest": digest, "p_redeemed_at": at}) == 1
 
     def set_family(self, digest: str, family_id: str) -> None:
         reject_nul_values(family_id=family_id)
         if has_nul(digest):
             return
-        where = t.authorization_codes.c.digest == digest
-        self._db.write(update(t.authorization_codes).where(where).values(family_id=family_id))
+        self._db.write(_SET_FAMILY, {"p_digest": digest, "p_family_id": family_id})
 
     def delete_for_grant(self, grant_id: str) -> int:
         if has_nul(grant_id):
             return 0
-        where = t.authorization_codes.c.grant_id == grant_id
-        return self._db.write(delete(t.authorization_codes).where(where))
+        return self._db.write(_DELETE_CODES_FOR_GRANT, {"p_grant_id": grant_id})
 
     def purge_expired(self, before: datetime) -> int:
-        where = t.authorization_codes.c.expires_at < before
-        return self._db.write(delete(t.authorization_codes).where(where))
+        return self._db.write(_PURGE_CODES, {"p_expires_at": before})
 
     @staticmethod
     def _code(row: Row[Any]) -> AuthorizationCode:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from functools import cached_property
+from types import TracebackType
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy import exc as sa_exc
 
 from threelo.core.ports import Store
 from threelo.storage.sql import engine as engines
-from threelo.storage.sql.boundary import Db, translated
+from threelo.storage.sql.boundary import Db, translate
 from threelo.storage.sql.repos_directory import (
     SqlAccounts,
     SqlApps,
@@ -25,23 +27,66 @@ from threelo.storage.sql.repos_tokens import SqlCodes, SqlRefreshTokens
 
 
 class SqlTx:
-    """Every repository, bound to one connection and its transaction."""
+    """Every repository, bound to one connection and its transaction (each made on first use)."""
 
     def __init__(self, db: Db) -> None:
-        self.accounts = SqlAccounts(db)
-        self.sites = SqlSites(db)
-        self.memberships = SqlMemberships(db)
-        self.site_admins = SqlSiteAdmins(db)
-        self.apps = SqlApps(db)
-        self.app_site_blocks = SqlAppSiteBlocks(db)
-        self.grants = SqlGrants(db)
-        self.families = SqlFamilies(db)
-        self.refresh_tokens = SqlRefreshTokens(db)
-        self.codes = SqlCodes(db)
-        self.pending = SqlPending(db)
-        self.sessions = SqlSessions(db)
-        self.keys = SqlSigningKeys(db)
-        self.audit = SqlAudit(db)
+        self._db = db
+
+    @cached_property
+    def accounts(self) -> SqlAccounts:
+        return SqlAccounts(self._db)
+
+    @cached_property
+    def sites(self) -> SqlSites:
+        return SqlSites(self._db)
+
+    @cached_property
+    def memberships(self) -> SqlMemberships:
+        return SqlMemberships(self._db)
+
+    @cached_property
+    def site_admins(self) -> SqlSiteAdmins:
+        return SqlSiteAdmins(self._db)
+
+    @cached_property
+    def apps(self) -> SqlApps:
+        return SqlApps(self._db)
+
+    @cached_property
+    def app_site_blocks(self) -> SqlAppSiteBlocks:
+        return SqlAppSiteBlocks(self._db)
+
+    @cached_property
+    def grants(self) -> SqlGrants:
+        return SqlGrants(self._db)
+
+    @cached_property
+    def families(self) -> SqlFamilies:
+        return SqlFamilies(self._db)
+
+    @cached_property
+    def refresh_tokens(self) -> SqlRefreshTokens:
+        return SqlRefreshTokens(self._db)
+
+    @cached_property
+    def codes(self) -> SqlCodes:
+        return SqlCodes(self._db)
+
+    @cached_property
+    def pending(self) -> SqlPending:
+        return SqlPending(self._db)
+
+    @cached_property
+    def sessions(self) -> SqlSessions:
+        return SqlSessions(self._db)
+
+    @cached_property
+    def keys(self) -> SqlSigningKeys:
+        return SqlSigningKeys(self._db)
+
+    @cached_property
+    def audit(self) -> SqlAudit:
+        return SqlAudit(self._db)
 
 
 class SqlStore:
@@ -51,54 +96,98 @@ class SqlStore:
     """
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = engines.create(url)
-        self.dialect_name: str = self.engine.dialect.name
+        # Units of work run on an engine without connection events (see engine.py); the
+        # published engine shares its pool and honours WRITE_OPTION for other writers.
+        self._units_engine: Engine = engines.create_bare(url)
+        self.engine: Engine = engines.with_write_option(self._units_engine)
+        self.dialect_name: str = self._units_engine.dialect.name
         # One shared in-memory SQLite connection cannot carry two transactions at once.
-        memory = engines.is_memory_sqlite(self.engine.url)
+        memory = engines.is_memory_sqlite(self._units_engine.url)
         self._serial: threading.RLock | None = threading.RLock() if memory else None
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[SqlTx]:
-        with self._unit(writing=True) as db:
-            yield SqlTx(db)
+    def transaction(self) -> _Unit:
+        return _Unit(self, writing=True)
 
-    @contextlib.contextmanager
-    def reader(self) -> Iterator[SqlTx]:
-        with self._unit(writing=False) as db:
-            yield SqlTx(db)
+    def reader(self) -> _Unit:
+        return _Unit(self, writing=False)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._units_engine.dispose()
 
-    @contextlib.contextmanager
-    def _unit(self, *, writing: bool) -> Iterator[Db]:
-        with self._serial or contextlib.nullcontext(), self._connect(writing) as connection:
-            db = Db(connection, writable=writing)
-            try:
-                yield db
-                db.check_committable()
-            except BaseException:
-                with contextlib.suppress(Exception), translated():
-                    connection.rollback()
-                raise
-            with translated():
-                if writing:
-                    connection.commit()
-                else:
-                    connection.rollback()
 
-    @contextlib.contextmanager
-    def _connect(self, writing: bool) -> Iterator[Connection]:
-        with translated():
-            connection = self.engine.connect()
+class _Unit:
+    """One unit of work: a pooled connection inside one transaction, committed on a normal exit
+    (a reader's is rolled back), rolled back on an exception."""
+
+    __slots__ = ("_connection", "_db", "_locked", "_store", "_writing")
+
+    def __init__(self, store: SqlStore, *, writing: bool) -> None:
+        self._store = store
+        self._writing = writing
+        self._locked = False
+
+    def __enter__(self) -> SqlTx:
+        store = self._store
+        if store._serial is not None:
+            store._serial.acquire()
+            self._locked = True
         try:
-            with translated():
-                connection.execution_options(**{engines.WRITE_OPTION: writing})
-                connection.begin()
-            yield connection
+            try:
+                connection = self._connection = store._units_engine.connect()
+            except sa_exc.SQLAlchemyError as exc:
+                raise translate(exc) from exc
+            db = self._db = Db(connection, writable=self._writing, dialect_name=store.dialect_name)
+            try:
+                db.begin()
+            except BaseException:
+                self._close(connection)
+                raise
+        except BaseException:
+            self._unlock()
+            raise
+        return SqlTx(db)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection = self._connection
+        try:
+            if kind is None:
+                try:
+                    self._db.check_committable()
+                except BaseException:
+                    self._rollback(connection)
+                    raise
+                try:
+                    if self._writing:
+                        connection.commit()
+                    else:
+                        connection.rollback()
+                except sa_exc.SQLAlchemyError as exc:
+                    raise translate(exc) from exc
+            else:
+                self._rollback(connection)
         finally:
-            with contextlib.suppress(Exception), translated():
-                connection.close()
+            self._close(connection)
+            self._unlock()
+
+    @staticmethod
+    def _rollback(connection: Connection) -> None:
+        with contextlib.suppress(Exception):  # the exception that ended the unit matters
+            connection.rollback()
+
+    @staticmethod
+    def _close(connection: Connection) -> None:
+        with contextlib.suppress(Exception):  # the pool drops a connection it cannot reset
+            connection.close()
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            self._store._serial.release()  # type: ignore[union-attr]
 
 
 def _conforms(store: SqlStore) -> Store:  # mypy checks the class against the port

@@ -35,7 +35,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.strptime(value, _ISO).replace(tzinfo=UTC)
+            try:
+                parsed = datetime.fromisoformat(value)  # C speed; strptime is ~30x slower
+            except ValueError:
+                return datetime.strptime(value, _ISO).replace(tzinfo=UTC)
+            return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
         assert isinstance(value, datetime)
         return value.astimezone(UTC)
 
