@@ -41,8 +41,18 @@ def build_context(
         catalogue=catalogue_from_settings(settings.products_file),
     )
     return WebContext(
-        platform=platform, settings=settings, limiter=limiter or limiter_for(settings.redis_url)
+        platform=platform,
+        settings=settings,
+        limiter=limiter or limiter_for(settings.redis_url),
+        inline_store=_embedded(store),
     )
+
+
+def _embedded(store: Store) -> bool:
+    """SQLite and the memory store answer without network waits (see web.common.offload)."""
+    from threelo.storage.memory import MemoryStore
+
+    return isinstance(store, MemoryStore) or getattr(store, "dialect_name", "") == "sqlite"
 
 
 SWEEP_INTERVAL = 300.0

@@ -17,3 +17,4 @@ class WebContext:
     platform: Platform
     settings: Settings
     limiter: RateLimiter
+    inline_store: bool = False  # run store calls on the event loop (embedded stores)

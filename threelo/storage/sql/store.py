@@ -24,6 +24,7 @@ from threelo.storage.sql.repos_directory import (
 from threelo.storage.sql.repos_grants import SqlFamilies, SqlGrants
 from threelo.storage.sql.repos_sessions import SqlAudit, SqlPending, SqlSessions, SqlSigningKeys
 from threelo.storage.sql.repos_tokens import SqlCodes, SqlRefreshTokens
+from threelo.storage.sql.writer_lock import WriterLock
 
 
 class SqlTx:
@@ -104,6 +105,12 @@ class SqlStore:
         # One shared in-memory SQLite connection cannot carry two transactions at once.
         memory = engines.is_memory_sqlite(self._units_engine.url)
         self._serial: threading.RLock | None = threading.RLock() if memory else None
+        database = self._units_engine.url.database
+        self._writer: WriterLock | None = (
+            WriterLock(database)
+            if self.dialect_name == "sqlite" and not memory and database
+            else None
+        )
 
     def transaction(self) -> _Unit:
         return _Unit(self, writing=True)
@@ -113,24 +120,33 @@ class SqlStore:
 
     def close(self) -> None:
         self._units_engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
 
 
 class _Unit:
     """One unit of work: a pooled connection inside one transaction, committed on a normal exit
     (a reader's is rolled back), rolled back on an exception."""
 
-    __slots__ = ("_connection", "_db", "_locked", "_store", "_writing")
+    __slots__ = ("_connection", "_db", "_locked", "_store", "_writer", "_writing")
 
     def __init__(self, store: SqlStore, *, writing: bool) -> None:
         self._store = store
         self._writing = writing
         self._locked = False
+        self._writer = store._writer if writing else None
 
     def __enter__(self) -> SqlTx:
         store = self._store
         if store._serial is not None:
             store._serial.acquire()
             self._locked = True
+        if self._writer is not None:
+            try:
+                self._writer.acquire()
+            except BaseException:
+                self._unlock_serial()
+                raise
         try:
             try:
                 connection = self._connection = store._units_engine.connect()
@@ -185,6 +201,12 @@ class _Unit:
             connection.close()
 
     def _unlock(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.release()
+        self._unlock_serial()
+
+    def _unlock_serial(self) -> None:
         if self._locked:
             self._locked = False
             self._store._serial.release()  # type: ignore[union-attr]

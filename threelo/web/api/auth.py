@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from threelo.core.access import AccessContext, verify_access_token, verify_cached
@@ -13,6 +12,7 @@ from threelo.core.errors import InvalidToken
 from threelo.web.api.bearer import bearer_token
 from threelo.web.api.errors import ApiError, invalid_token
 from threelo.web.api.limits import ApiLimits, check_limits
+from threelo.web.common.offload import run_store
 from threelo.web.common.ratelimit import MemoryRateLimiter, RateDecision
 from threelo.web.context import WebContext
 
@@ -51,7 +51,7 @@ async def authenticate(
         rate = check_limits(ctx.limiter, limits, access.app.client_id, cloud_id)
         return Authenticated(access, rate)
 
-    return await run_in_threadpool(work)
+    return await run_store(ctx, work)
 
 
 MAX_BODY = 10 * 1024 * 1024

@@ -12,7 +12,6 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -31,6 +30,7 @@ from threelo.web.api import upstream
 from threelo.web.api.auth import authenticate, read_body
 from threelo.web.api.errors import ApiError, scope_mismatch
 from threelo.web.api.face import ApiFace
+from threelo.web.common.offload import run_store
 
 ASSERTION_TYPE = "threelo-gateway+jwt"
 
@@ -105,7 +105,7 @@ async def _builtin(face: ApiFace, access: AccessContext, decision: GatewayDecisi
         caller=_caller(access, decision.target),
         base_url=_public_base(face, decision.target),
     )
-    result = await run_in_threadpool(product.handle, product_request)
+    result = await run_store(face.ctx, product.handle, product_request)
     if result.body is None:
         return Response(status_code=result.status, headers=result.headers)
     return JSONResponse(result.body, status_code=result.status, headers=result.headers)

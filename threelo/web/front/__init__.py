@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from threelo.web.common.offload import store_endpoint
 from threelo.web.common.templates import TEMPLATE_DIR
 from threelo.web.context import WebContext
 from threelo.web.front.authorize import authorize, consent, consent_method_not_allowed
@@ -16,7 +17,7 @@ STATIC_DIR = TEMPLATE_DIR.parent / "static"
 
 def routes(ctx: WebContext) -> list[BaseRoute]:
     return [
-        Route("/authorize", authorize, methods=["GET", "HEAD"]),
+        Route("/authorize", store_endpoint(authorize), methods=["GET", "HEAD"]),
         Route("/authorize/consent", consent, methods=["POST"]),
         Route("/authorize/consent", consent_method_not_allowed),
         Route("/login", login_page, methods=["GET", "HEAD"]),

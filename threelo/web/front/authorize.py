@@ -3,7 +3,6 @@ around :mod:`threelo.core.authorize`."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -31,6 +30,7 @@ from threelo.web.common import (
     templates,
     web_context,
 )
+from threelo.web.common.offload import run_store
 from threelo.web.front.targets import form_targets
 
 MAX_QUERY_BYTES = 16 * 1024
@@ -80,8 +80,9 @@ async def consent(request: Request) -> Response:
     try:
         form = await read_form(request)
     except FormError as err:
-        return await run_in_threadpool(templates.error, request, err.status, err.message)
-    return await run_in_threadpool(_consent, request, form)
+        return await run_store(web_context(request), templates.error, request, err.status,
+                               err.message)  # fmt: skip
+    return await run_store(web_context(request), _consent, request, form)
 
 
 def _consent(request: Request, form: list[tuple[str, str]]) -> Response:

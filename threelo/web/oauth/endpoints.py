@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -14,6 +13,7 @@ from threelo.core.grants import exchange
 from threelo.core.introspection import introspect
 from threelo.core.revocation import revoke_token
 from threelo.storage.errors import StorageUnavailable
+from threelo.web.common.offload import run_store
 from threelo.web.context import WebContext
 from threelo.web.oauth import cors
 from threelo.web.oauth.body import client_credentials, read_params
@@ -38,7 +38,7 @@ def _client_endpoint(ctx: WebContext, handler: Handler, *, cors_for_public: bool
             creds = client_credentials(request, params)
             client_id = creds.client_id
             limited = throttled(ctx.limiter, request, client_id)
-            response = limited if limited is not None else await _run(handler, creds, params)
+            response = limited if limited is not None else await _run(ctx, handler, creds, params)
         except OAuthError as error:
             if client_id and error.code in COUNTED:
                 record_failure(ctx.limiter, request, client_id)
@@ -51,9 +51,11 @@ def _client_endpoint(ctx: WebContext, handler: Handler, *, cors_for_public: bool
     return endpoint
 
 
-async def _run(handler: Handler, creds: ClientCredentials, params: dict[str, str]) -> Response:
+async def _run(
+    ctx: WebContext, handler: Handler, creds: ClientCredentials, params: dict[str, str]
+) -> Response:
     try:
-        return await run_in_threadpool(handler, creds, params)
+        return await run_store(ctx, handler, creds, params)
     except StorageUnavailable:
         raise TemporarilyUnavailable("Try again later") from None
 
@@ -62,7 +64,7 @@ async def _add_cors(ctx: WebContext, response: Response, client_id: str, origin:
     response.headers["Vary"] = "Origin"
     store = ctx.platform.store
     try:
-        allowed = await run_in_threadpool(cors.allowed_for_client, store, client_id, origin)
+        allowed = await run_store(ctx, cors.allowed_for_client, store, client_id, origin)
     except StorageUnavailable:
         return
     if allowed:
@@ -78,7 +80,7 @@ def _preflight(ctx: WebContext, origins: cors.PublicOrigins) -> Endpoint:
         if not origin or wanted is None:
             return method_not_allowed("POST")
         try:
-            allowed = await run_in_threadpool(origins.__contains__, origin)
+            allowed = await run_store(ctx, origins.__contains__, origin)
         except StorageUnavailable:
             allowed = False
         if not allowed or wanted != "POST":
