@@ -1,0 +1,67 @@
+"""Opt-in instrumentation for a threelo server under benchmark; not part of threelo.
+
+Put this directory on the server's PYTHONPATH (``bench/run.py --threelo-env
+PYTHONPATH=$PWD/bench/experiments``). Nothing happens unless one of these is set:
+
+BENCH_SQLITE_WRITE_LOCK=1
+    Serialize SQLite write transactions with an in-process lock plus an flock shared by all
+    worker processes, so writers queue instead of sleeping in SQLite's busy handler.
+BENCH_SQL_COUNT_FILE=/path/prefix
+    Count SQL statements (SQLAlchemy ``before_cursor_execute``) and write the running total to
+    ``<prefix>.<pid>`` every 0.2 s (read by ``bench/sequential.py``).
+"""
+
+import os
+
+if os.environ.get("BENCH_SQLITE_WRITE_LOCK") == "1":
+    import contextlib
+    import fcntl
+    import threading
+
+    from threelo.storage.sql import store as _store
+
+    _original_unit = _store.SqlStore._unit
+    _lock = threading.Lock()
+    _fds: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def _unit(self, *, writing):  # type: ignore[no-untyped-def]
+        if not (writing and self.dialect_name == "sqlite" and self._serial is None):
+            with _original_unit(self, writing=writing) as db:
+                yield db
+            return
+        with _lock:
+            path = f"{self.engine.url.database}.writelock"
+            fd = _fds.get(path)
+            if fd is None:
+                fd = _fds[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                with _original_unit(self, writing=writing) as db:
+                    yield db
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    _store.SqlStore._unit = _unit
+
+if os.environ.get("BENCH_SQL_COUNT_FILE"):
+    import threading
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _count = [0]
+    _count_path = f"{os.environ['BENCH_SQL_COUNT_FILE']}.{os.getpid()}"
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _counted(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        _count[0] += 1
+
+    def _dump() -> None:
+        while True:
+            time.sleep(0.2)
+            with open(_count_path, "w") as f:
+                f.write(str(_count[0]))
+
+    threading.Thread(target=_dump, name="bench-sql-count", daemon=True).start()
