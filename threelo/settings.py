@@ -36,7 +36,7 @@ class Settings:
     redis_url: str = ""
     cors_origins: tuple[str, ...] = ("*",)
     products_file: str = ""
-    workers: int = 0  # 0: one per core
+    workers: int = 0  # 0: by store (threelo.web.server.worker_count)
     trust_forwarded_for: bool = False
 
     @property

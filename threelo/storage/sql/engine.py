@@ -74,6 +74,10 @@ def with_write_option(engine: Engine) -> Engine:
     return listening
 
 
+MMAP_BYTES = 256 * 1024 * 1024
+CACHE_KIB = 16 * 1024
+
+
 def create_bare(url: str) -> Engine:
     """An engine without connection events: on SQLite its user must emit ``BEGIN`` itself."""
     parsed = normalise_url(url)
@@ -108,6 +112,10 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Reads through a memory map and a 16 MiB page cache; temporary tables in memory.
+            cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            cursor.execute("PRAGMA temp_store=MEMORY")
         finally:
             cursor.close()
 
