@@ -824,12 +824,16 @@ def main() -> int:
     ap.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="THREELO_WORKERS for threelo serve (default: number of cores)",
+        default=0,
+        help="THREELO_WORKERS for threelo serve (default 0: threelo's own choice, one process "
+        "for SQLite and one per core for PostgreSQL)",
     )
     ap.add_argument("--port", type=int, default=18000, help="loopback port for threelo")
     default_threelo = (
-        shutil.which("threelo", path="/work/venv/bin") or shutil.which("threelo") or "threelo"
+        shutil.which("threelo", path=str(REPO / ".venv" / "bin"))
+        or shutil.which("threelo", path="/work/venv/bin")
+        or shutil.which("threelo")
+        or "threelo"
     )
     ap.add_argument(
         "--threelo",
