@@ -1,44 +1,12 @@
-"""A synchronous client for the ASGI app in-process, with a browser-like cookie jar.
-
-httpx's ASGI transport is async-only, so requests run on an event loop in a helper thread.
-Redirects are never followed: tests read ``Location`` themselves.
-"""
+"""The in-process client of the page tests (see tests/asgi_client.py)."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from typing import Any
-
-import httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.types import ASGIApp
 
+from tests.asgi_client import AsgiClient
 
-class SyncClient:
+
+class SyncClient(AsgiClient):
     def __init__(self, app: ASGIApp, base_url: str) -> None:
-        self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-        self._client = httpx.AsyncClient(
-            transport=transport, base_url=base_url, follow_redirects=False
-        )
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._client.cookies
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._portal.call(lambda: self._client.request(method, url, **kwargs))
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def options(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("OPTIONS", url, **kwargs)
-
-    def close(self) -> None:
-        self._portal.call(self._client.aclose)
-        self._portal_cm.__exit__(None, None, None)
+        super().__init__(app, base_url, address="203.0.113.7")
