@@ -296,3 +296,24 @@ def test_code_replay_revokes_on_every_store(any_world: World) -> None:
     tokens = world.redeem("A", code).json()
     assert world.redeem("A", code).status_code == 403
     refused(world, "A", tokens["refresh_token"])
+
+
+def test_the_grant_records_when_it_was_last_used_to_the_minute(world: World) -> None:
+    """Connected apps show "last used"; busy apps do not rewrite it on every request."""
+    tokens = world.tokens("A")
+    family = world.family_of_refresh(tokens["refresh_token"])
+    with world.store.reader() as tx:
+        first = tx.grants.get(family.grant_id)
+    assert first is not None and first.last_used_at == world.clock.now()
+
+    world.clock.advance(seconds=30)
+    tokens = refreshed(world, "A", tokens["refresh_token"])
+    with world.store.reader() as tx:
+        grant = tx.grants.get(family.grant_id)
+    assert grant is not None and grant.last_used_at == first.last_used_at
+
+    world.clock.advance(seconds=31)
+    refreshed(world, "A", str(tokens["refresh_token"]))
+    with world.store.reader() as tx:
+        grant = tx.grants.get(family.grant_id)
+    assert grant is not None and grant.last_used_at == world.clock.now()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from threelo.core.errors import INVALID_CODE, InvalidGrant, InvalidRequest
 from threelo.core.grants.base import Issuance, Refusal
-from threelo.core.grants.issue import granted_scopes, new_refresh_token
+from threelo.core.grants.issue import granted_scopes, mark_used, new_refresh_token
 from threelo.core.models import App, AuditEvent, AuthorizationCode, TokenFamily
 from threelo.core.pkce import verify
 from threelo.core.platform import Platform
@@ -111,6 +111,6 @@ def _start_family(
     )
     tx.families.add(family)
     tx.codes.set_family(code.digest, family.family_id)
-    tx.grants.touch(grant.grant_id, now)
+    mark_used(tx, grant, now)
     refresh = new_refresh_token(tx, family, 1, now) if offline else None
     return Issuance(grant=grant, family=family, scopes=scopes, refresh_token=refresh)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from threelo.core.grants.base import Issuance, TokenResponse
 from threelo.core.models import App, Grant, RefreshToken, TokenFamily
@@ -18,6 +18,16 @@ def granted_scopes(grant: Grant, app: App) -> tuple[str, ...]:
     never minted again (security-catalogue GR-05)."""
     allowed = set(app.scopes) | {OFFLINE_ACCESS}
     return tuple(s for s in grant.scopes if s in allowed)
+
+
+# "Last used" is shown to people by the minute: a busy app need not write it on every request.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def mark_used(tx: Tx, grant: Grant, now: datetime) -> None:
+    last = grant.last_used_at
+    if last is None or now - last >= LAST_USED_GRANULARITY:
+        tx.grants.touch(grant.grant_id, now)
 
 
 def new_refresh_token(tx: Tx, family: TokenFamily, generation: int, now: datetime) -> str:

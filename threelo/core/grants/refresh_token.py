@@ -16,7 +16,7 @@ from datetime import datetime
 
 from threelo.core.errors import INVALID_REFRESH_TOKEN, InvalidGrant, InvalidRequest
 from threelo.core.grants.base import Issuance, Refusal
-from threelo.core.grants.issue import granted_scopes, new_refresh_token
+from threelo.core.grants.issue import granted_scopes, mark_used, new_refresh_token
 from threelo.core.models import App, AuditEvent, RefreshToken, TokenFamily
 from threelo.core.platform import Platform
 from threelo.core.ports import Tx
@@ -62,7 +62,7 @@ class RefreshTokenGrant:
         if rotated is None:
             return _revoke(tx, family, now, "refresh token reused outside the leeway")
         family, refresh = rotated
-        tx.grants.touch(grant.grant_id, now)
+        mark_used(tx, grant, now)
         return Issuance(
             grant=grant, family=family, scopes=granted_scopes(grant, app), refresh_token=refresh
         )
