@@ -9,10 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from threelo.settings import Settings
 from threelo.web.api.limits import ApiLimits
 from threelo.web.common.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 
-from .conftest import Cast, ThreadServer, World, bearer, make_app
+from .conftest import ISSUER, Cast, ThreadServer, World, bearer, make_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -102,3 +103,27 @@ def test_limits_from_environment() -> None:
     assert (limits.per_app, limits.per_app_site, limits.window) == (5, 2, 60)
     with pytest.raises(ValueError):
         ApiLimits.from_env({"THREELO_API_RATE_WINDOW": "0"})
+
+
+def test_an_address_sending_refused_tokens_is_slowed_down_without_hurting_others(
+    world: World, cast: Cast
+) -> None:
+    """PH-12: token guessing from one address meets 429; other addresses carry on."""
+    settings = Settings(issuer=ISSUER, secret_key="k" * 32, trust_forwarded_for=True)
+    app = make_app(world, settings=settings, limits=ApiLimits(bad_tokens_per_address=5))
+    grant, family = world.grant(cast.app_a, cast.edward, [cast.s1])
+    good = world.token(grant, family)
+
+    def me(token: str, address: str) -> httpx.Response:
+        return http.get("/me", headers={**bearer(token), "X-Forwarded-For": address})
+
+    with ThreadServer(app) as srv, httpx.Client(base_url=srv.url) as http:
+        statuses = [me(f"forged.{n}.token", "203.0.113.9").status_code for n in range(8)]
+        assert statuses == [401] * 5 + [429] * 3
+        limited = me("forged.again.token", "203.0.113.9")
+        assert limited.headers["Retry-After"].isdigit()
+        assert limited.json() == {"code": 429, "message": "Rate limit exceeded"}
+        # The limit is per address: the guessing address waits even with a good token,
+        # another address is served.
+        assert me(good, "203.0.113.9").status_code == 429
+        assert me(good, "198.51.100.20").status_code == 200

@@ -11,7 +11,8 @@ from threelo.core.access import AccessContext, verify_access_token, verify_cache
 from threelo.core.errors import InvalidToken
 from threelo.web.api.bearer import bearer_token
 from threelo.web.api.errors import ApiError, invalid_token
-from threelo.web.api.limits import ApiLimits, check_limits
+from threelo.web.api.limits import ApiLimits, check_bad_tokens, check_limits, record_bad_token
+from threelo.web.common.forms import address_of
 from threelo.web.common.offload import run_store
 from threelo.web.common.ratelimit import MemoryRateLimiter, RateDecision
 from threelo.web.context import WebContext
@@ -32,12 +33,19 @@ async def authenticate(
     cloud_id: str | None = None,
 ) -> Authenticated:
     token = bearer_token(request, body)
+    address = address_of(request, trust_forwarded_for=ctx.settings.trust_forwarded_for)
+    check_bad_tokens(ctx.limiter, limits, address)
+
+    def refused() -> ApiError:
+        record_bad_token(ctx.limiter, limits, address)
+        return invalid_token()
+
     if isinstance(ctx.limiter, MemoryRateLimiter):
         # A token seen in the last seconds is judged from memory alone: no thread hop.
         try:
             cached = verify_cached(ctx.platform, token)
         except InvalidToken:
-            raise invalid_token() from None
+            raise refused() from None
         if cached is not None:
             return Authenticated(
                 cached, check_limits(ctx.limiter, limits, cached.app.client_id, cloud_id)
@@ -47,7 +55,7 @@ async def authenticate(
         try:
             access = verify_access_token(ctx.platform, token)
         except InvalidToken:
-            raise invalid_token() from None
+            raise refused() from None
         rate = check_limits(ctx.limiter, limits, access.app.client_id, cloud_id)
         return Authenticated(access, rate)
 

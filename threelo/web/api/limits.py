@@ -20,6 +20,9 @@ class ApiLimits:
     per_app: int = 10_000
     per_app_site: int = 1_000
     window: int = 60
+    # Refused bearer tokens per client address and window: token guessing and replaying
+    # stolen tokens slow down to this rate (RFC 6819 §5.1.4.2.3; security-catalogue PH-12).
+    bad_tokens_per_address: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiLimits:
@@ -27,7 +30,8 @@ class ApiLimits:
         values = {}
         for var, name in (("THREELO_API_RATE_LIMIT_APP", "per_app"),
                           ("THREELO_API_RATE_LIMIT_SITE", "per_app_site"),
-                          ("THREELO_API_RATE_WINDOW", "window")):
+                          ("THREELO_API_RATE_WINDOW", "window"),
+                          ("THREELO_API_RATE_LIMIT_BAD_TOKENS", "bad_tokens_per_address")):
             raw = env.get(var)
             if raw:
                 value = int(raw)
@@ -35,6 +39,22 @@ class ApiLimits:
                     raise ValueError(f"{var} must be greater than 0, got {raw!r}")
                 values[name] = value
         return cls(**values)
+
+
+def _bad_token_key(address: str) -> str:
+    return f"api:bad-token:{address}"
+
+
+def check_bad_tokens(limiter: RateLimiter, limits: ApiLimits, address: str) -> None:
+    """429 before any verification work once an address has sent too many refused tokens."""
+    seen = limiter.peek(_bad_token_key(address), limits.bad_tokens_per_address, limits.window)
+    if seen.remaining <= 0:
+        retry = RateDecision(False, seen.limit, 0, seen.reset_at, max(1, seen.retry_after))
+        raise ApiError(429, "Rate limit exceeded", retry.headers())
+
+
+def record_bad_token(limiter: RateLimiter, limits: ApiLimits, address: str) -> None:
+    limiter.hit(_bad_token_key(address), limits.bad_tokens_per_address, limits.window)
 
 
 def check_limits(

@@ -59,7 +59,13 @@ def field(form: list[tuple[str, str]], name: str) -> str | None:
 
 def client_address(request: Request) -> str:
     """The peer address; the proxy-set ``X-Forwarded-For`` entry only when told to trust it."""
-    if web_context(request).settings.trust_forwarded_for:
+    return address_of(
+        request, trust_forwarded_for=web_context(request).settings.trust_forwarded_for
+    )
+
+
+def address_of(request: Request, *, trust_forwarded_for: bool) -> str:
+    if trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for", "")
         last = forwarded.split(",")[-1].strip()
         if last:
