@@ -128,5 +128,9 @@ def demo_text(data: DemoData) -> str:
         "",
         "Open to start an authorization:",
         f"  {data.authorization_url}",
+        "",
+        "Run the example app against it (from the repository root):",
+        f"  .venv/bin/python -m examples.incidents_app --threelo-url {data.base_url} "
+        f"--client-id {data.app.client_id} --client-secret {data.client_secret}",
     ]
     return "\n".join(lines)
