@@ -4,7 +4,6 @@ minted with the real issuer, the app in-process, and real servers on loopback.""
 from __future__ import annotations
 
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -18,6 +17,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
+from tests.processes import free_port
 from threelo.core import access as access_module
 from threelo.core.clock import FrozenClock
 from threelo.core.models import Account, App, Grant, Membership, Site, TokenFamily
@@ -144,13 +144,6 @@ def make_app(
     ctx = WebContext(platform=world.platform, settings=settings,
                      limiter=limiter or MemoryRateLimiter())
     return Starlette(routes=routes(ctx, registry=registry, limits=limits))
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class ThreadServer:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.processes import free_port
 
 from .conftest import run_process, snapshot
 
@@ -84,13 +85,6 @@ def test_commands_against_postgresql(fresh_database_url: Callable[[str], str]) -
 # -- the demo server -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _answers_http(port: int, deadline: float) -> bool:
     while time.monotonic() < deadline:
         try:
@@ -107,7 +101,7 @@ def _answers_http(port: int, deadline: float) -> bool:
 
 def _run_demo(cwd: Path, command: str = "demo", *extra: str) -> dict[str, Any]:
     """``threelo demo --port P --json`` in ``cwd``: its JSON, once it answers HTTP; then stop it."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREELO_")}
     log = cwd / f"demo-{port}.log"
     with log.open("w") as errors, subprocess.Popen(

@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 import httpx
 import uvicorn
 
+from tests.processes import free_port
 from threelo.core import directory
 from threelo.storage import open_store
 
@@ -116,13 +116,6 @@ def seed_directory(database_url: str, callbacks: Sequence[str]) -> Seed:
 def copy_database(template: Path, target: Path) -> str:
     shutil.copyfile(template, target)
     return f"sqlite:///{target}"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

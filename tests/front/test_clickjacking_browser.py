@@ -6,7 +6,6 @@ site: nothing leaves the loopback interface).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from urllib.parse import urlencode
 import pytest
 import uvicorn
 
+from tests.processes import free_port
 from threelo.storage import MemoryStore
 
 from .conftest import World, build_world, make_app
@@ -54,13 +54,6 @@ def in_chromium(chromium: str, scenario: Callable[[Any], None]) -> None:
     assert not thread.is_alive(), "the browser scenario did not finish"
     if errors:
         raise errors[0]
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture

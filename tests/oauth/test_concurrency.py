@@ -12,7 +12,6 @@ Both run on the core with threads over a SQL store, and against a real ``uvicorn
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.processes import free_port
 from threelo.core.client_auth import AuthMethod, ClientCredentials
 from threelo.core.clock import FrozenClock, SystemClock
 from threelo.core.errors import OAuthError
@@ -123,13 +123,6 @@ def test_core_refresh_race_keeps_the_family(database_url: str) -> None:
 
 
 # --- real server ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager
