@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from threelo.web.oauth.guard import FAILURE_LIMIT
 
 from .conftest import World
@@ -56,3 +58,22 @@ def test_malformed_requests_do_not_count(world: World) -> None:
         assert response.status_code == 400
     code = world.authorization_code("A")
     assert world.redeem("A", code, http=http).status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_one_throttled(
+    world_factory: Callable[..., World],
+) -> None:
+    """With THREELO_TRUST_FORWARDED_FOR, every request arrives from the proxy; the limit must
+    still fall on the guessing client's own address, not on everyone behind the proxy."""
+    world = world_factory(trust_forwarded_for=True)
+    proxy = world.http("10.0.0.2")
+    for i in range(FAILURE_LIMIT):
+        response = world.redeem(
+            "A", f"guess-{i}", http=proxy, headers={"X-Forwarded-For": "203.0.113.70"}
+        )
+        assert response.status_code == 403
+    code = world.authorization_code("A")
+    guesser = world.redeem("A", code, http=proxy, headers={"X-Forwarded-For": "203.0.113.70"})
+    assert guesser.status_code == 429
+    owner = world.redeem("A", code, http=proxy, headers={"X-Forwarded-For": "198.51.100.12"})
+    assert owner.status_code == 200

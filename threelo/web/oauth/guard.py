@@ -13,6 +13,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from threelo.web.common.forms import client_address
 from threelo.web.common.ratelimit import RateDecision, RateLimiter
 from threelo.web.oauth.responses import json_answer
 
@@ -22,12 +23,9 @@ CLIENT_LIMIT = 200_000
 CLIENT_WINDOW = 60
 
 
-def address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _failure_key(request: Request, client_id: str) -> str:
-    return f"oauth-fail:{client_id[:128]}:{address(request)}"
+    # The same notion of "address" as sign-in and the API face (THREELO_TRUST_FORWARDED_FOR).
+    return f"oauth-fail:{client_id[:128]}:{client_address(request)}"
 
 
 def throttled(limiter: RateLimiter, request: Request, client_id: str) -> JSONResponse | None:
