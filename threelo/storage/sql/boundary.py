@@ -21,16 +21,17 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Executable,
-    Row,
     Table,
     bindparam,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from threelo.core.ports import Conflict
 from threelo.storage.errors import ReadOnlyTransaction, StorageUnavailable
 from threelo.storage.sql.engine import begin_statement
+from threelo.storage.sql.prepared import Prepared, prepare
 
 Params = Mapping[str, Any]
 
@@ -85,36 +86,69 @@ _IGNORING: dict[str, dict[Table, Executable]] = {
 
 
 class Db:
-    """One connection inside one unit of work."""
+    """One connection inside one unit of work.
 
-    __slots__ = ("_connection", "_ignoring", "_untouched", "_writable", "dialect_name", "failed")
+    Statements run on the driver's cursor from their :mod:`prepared` form when they have one,
+    through ``Connection.execute`` otherwise; either way every failure leaves here translated.
+    """
+
+    __slots__ = (
+        "_connection",
+        "_dbapi",
+        "_dialect",
+        "_errors",
+        "_ignoring",
+        "_untouched",
+        "_writable",
+        "dialect_name",
+        "failed",
+    )
 
     def __init__(self, connection: Connection, *, writable: bool, dialect_name: str) -> None:
         self._connection = connection
+        self._dialect = connection.dialect
+        self._errors = connection.dialect.loaded_dbapi
+        self._dbapi: Any = None
         self._writable = writable
         self._untouched = True
         self.failed = False
         self.dialect_name = dialect_name
         self._ignoring = _IGNORING[dialect_name]
 
-    def rows(self, statement: Executable, params: Params | None = None) -> Sequence[Row[Any]]:
-        return self._execute(statement, params).all()
+    def rows(self, statement: Executable, params: Params | None = None) -> list[Any]:
+        prepared = self._prepared(statement, params)
+        if prepared is None:
+            return list(self._execute(statement, params).all())
+        cursor = self._run(prepared, params, many=False)
+        return [prepared.row(raw) for raw in cursor.fetchall()]
 
-    def first(self, statement: Executable, params: Params | None = None) -> Row[Any] | None:
-        return self._execute(statement, params).first()
+    def first(self, statement: Executable, params: Params | None = None) -> Any:
+        prepared = self._prepared(statement, params)
+        if prepared is None:
+            return self._execute(statement, params).first()
+        raw = self._run(prepared, params, many=False).fetchone()
+        return None if raw is None else prepared.row(raw)
 
     def write(self, statement: Executable, params: Params | None = None) -> int:
         """Run an INSERT, UPDATE or DELETE and return how many rows it touched."""
         if not self._writable:
             raise ReadOnlyTransaction("cannot write inside Store.reader()")
-        return int(self._execute(statement, params).rowcount)
+        prepared = self._prepared(statement, params)
+        if prepared is None:
+            return int(self._execute(statement, params).rowcount)
+        return int(self._run(prepared, params, many=False).rowcount)
 
     def write_many(self, statement: Executable, params: Sequence[Params]) -> None:
         """Run one INSERT, UPDATE or DELETE for each parameter set (one round trip)."""
         if not self._writable:
             raise ReadOnlyTransaction("cannot write inside Store.reader()")
-        if params:
+        if not params:
+            return
+        prepared = self._prepared(statement, params[0])
+        if prepared is None:
             self._execute(statement, params)
+        else:
+            self._run(prepared, params, many=True)
 
     def insert(self, table: Table, values: Params) -> None:
         """Insert one row; ``Conflict`` when it would break a unique rule.
@@ -136,15 +170,81 @@ class Db:
             self._begin()
         except sa_exc.SQLAlchemyError as exc:
             raise translate(exc) from exc
+        except self._errors.Error as exc:
+            raise self._translate_driver(exc) from exc
 
     def _begin(self) -> None:
         self._connection.begin()
+        self._dbapi = self._connection.connection.dbapi_connection
         if self.dialect_name == "sqlite":
-            self._connection.exec_driver_sql(begin_statement(writing=self._writable))
+            self._dbapi.execute(begin_statement(writing=self._writable))
 
     def check_committable(self) -> None:
         if self.failed:
             raise StorageUnavailable("a statement failed; the unit of work was rolled back")
+
+    def _prepared(self, statement: Executable, params: Params | None) -> Prepared | None:
+        keys = tuple(params) if params is not None and isinstance(statement, Insert) else None
+        cache_key = (id(self._dialect), id(statement), keys)
+        found = _PREPARED.get(cache_key)
+        if found is not None and found[0] is statement and found[1] is self._dialect:
+            return found[2]
+        try:
+            prepared = prepare(statement, self._dialect, keys)
+        except sa_exc.SQLAlchemyError:
+            prepared = None  # SQLAlchemy will say what is wrong with it when it runs
+        _PREPARED[cache_key] = (statement, self._dialect, prepared)
+        return prepared
+
+    def _run(self, prepared: Prepared, params: Any, *, many: bool) -> Any:
+        try:
+            values = (
+                [prepared.parameters(p) for p in params]
+                if many
+                else prepared.parameters(params or {})
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValueError(str(exc)) from exc
+        except KeyError as exc:
+            raise StorageUnavailable(f"statement parameter missing: {exc}") from exc
+        try:
+            try:
+                cursor = self._cursor(prepared, values, many)
+            except self._errors.Error as exc:
+                if not (self._untouched and self._dialect.is_disconnect(exc, self._dbapi, None)):
+                    # PostgreSQL aborts the transaction on any error; never commit after one.
+                    self.failed = True
+                    raise
+                # The pooled connection died before this unit of work said anything:
+                # reconnect once and carry on (pre-ping is off for speed).
+                self._connection.invalidate()
+                self._connection.rollback()
+                self._begin()
+                cursor = self._cursor(prepared, values, many)
+        except sa_exc.SQLAlchemyError as exc:
+            self.failed = True
+            raise translate(exc) from exc
+        except self._errors.Error as exc:
+            self.failed = True
+            raise self._translate_driver(exc) from exc
+        self._untouched = False
+        return cursor
+
+    def _cursor(self, prepared: Prepared, values: Any, many: bool) -> Any:
+        cursor = self._dbapi.cursor()
+        if many:
+            cursor.executemany(prepared.sql, values)
+        else:
+            cursor.execute(prepared.sql, values)
+        return cursor
+
+    def _translate_driver(self, exc: Exception) -> Exception:
+        errors = self._errors
+        if isinstance(exc, errors.IntegrityError):
+            return Conflict("a uniqueness rule was broken")
+        if isinstance(exc, errors.DataError):
+            return ValueError(f"the database refused a value: {exc}")
+        return StorageUnavailable(f"database error: {type(exc).__name__}")
 
     def _execute(self, statement: Executable, params: Any) -> CursorResult[Any]:
         connection = self._connection
@@ -165,3 +265,7 @@ class Db:
             raise translate(exc) from exc
         self._untouched = False
         return result
+
+
+# (dialect id, statement id, insert column keys) -> (statement, dialect, prepared form or None)
+_PREPARED: dict[tuple[int, int, tuple[str, ...] | None], tuple[Any, Any, Prepared | None]] = {}

@@ -33,10 +33,10 @@ def _fold(rows: Iterable[Row[Any]], key: str) -> list[tuple[Row[Any], frozenset[
     """Owner rows of a LEFT JOIN with their link table, each with its set of sites."""
     owners: dict[str, tuple[Row[Any], set[str]]] = {}
     for row in rows:
-        found = owners.get(row._mapping[key])
+        found = owners.get(getattr(row, key))
         if found is None:
-            found = owners[row._mapping[key]] = (row, set())
-        site = row._mapping[_SITE]
+            found = owners[getattr(row, key)] = (row, set())
+        site = getattr(row, _SITE)
         if site is not None:
             found[1].add(site)
     return [(row, frozenset(sites)) for row, sites in owners.values()]
