@@ -10,8 +10,16 @@ from threelo.settings import Settings
 from threelo.web import server
 
 
-def test_sqlite_is_served_by_one_process_and_postgresql_by_one_per_core() -> None:
-    assert server.worker_count(Settings(database_url="sqlite:///x.db")) == 1
+def test_sqlite_is_served_by_up_to_two_processes_and_postgresql_by_one_per_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for cores, expected in ((1, 1), (2, 2), (8, 2)):
+        monkeypatch.setattr(server.os, "cpu_count", lambda cores=cores: cores)
+        assert server.worker_count(Settings(database_url="sqlite:///x.db")) == expected
+    monkeypatch.undo()
+    # An in-memory database exists in one process only: a second would see another database.
+    assert server.worker_count(Settings(database_url="sqlite://")) == 1
+    assert server.worker_count(Settings(database_url="sqlite:///:memory:")) == 1
     pg = Settings(database_url="postgresql://postgres@127.0.0.1/test")
     assert server.worker_count(pg) == (os.cpu_count() or 1)
     assert server.worker_count(Settings(database_url="sqlite:///x.db", workers=3)) == 3

@@ -1,9 +1,10 @@
 """Serving the application with uvicorn (uvloop + httptools, from ``uvicorn[standard]``).
 
 Worker processes, when ``THREELO_WORKERS`` is 0 (the default), are chosen by the store, as
-measured with ``bench/run.py`` (docs/performance.md): one for SQLite, where a second process
-doubled the CPU spent per token request and lowered token throughput (SQLite admits one writer
-at a time, and every token request writes); one per core for PostgreSQL.
+measured with ``bench/run.py`` (docs/performance.md): one per core for PostgreSQL; for a SQLite
+file at most two, since SQLite admits one writer at a time and every token request writes, so a
+third process would only queue for the write lock (two did 1.3-1.6x the token requests and /me
+calls of one, on two cores). An in-memory SQLite database lives in one process, so it gets one.
 """
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ import os
 import uvicorn
 
 from threelo.settings import Settings
+from threelo.storage.sql.engine import is_memory_sqlite, normalise_url
+
+SQLITE_WORKERS = 2
 
 
 def worker_count(settings: Settings) -> int:
     if settings.workers:
         return settings.workers
+    cores = os.cpu_count() or 1
     if settings.database_url.startswith("sqlite"):
-        return 1
-    return os.cpu_count() or 1
+        if is_memory_sqlite(normalise_url(settings.database_url)):
+            return 1
+        return min(cores, SQLITE_WORKERS)
+    return cores
 
 
 def _export(settings: Settings) -> None:
