@@ -243,7 +243,8 @@ def test_a_code_is_redeemed_exactly_once_and_remembers_its_family(store: Store) 
             tx.codes.add(b.code(digest=code.digest))
     with store.transaction() as tx:
         assert tx.codes.get(public.digest) == public
-        assert tx.codes.redeem(code.digest, b.at(5))
+        redeemed = tx.codes.redeem(code.digest, b.at(5))
+        assert redeemed == dataclasses.replace(code, redeemed_at=b.at(5))
         assert not tx.codes.redeem(code.digest, b.at(6))
         assert not tx.codes.redeem("missing", b.at(6))
         tx.codes.set_family(code.digest, "family-9")

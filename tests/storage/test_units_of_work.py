@@ -46,7 +46,7 @@ def test_a_unit_of_work_sees_its_own_writes_before_commit(store: Store) -> None:
     with store.transaction() as tx:
         tx.accounts.add(b.account(account_id="a1"))
         assert tx.accounts.get("a1") is not None
-        assert tx.codes.redeem("missing", b.at()) is False
+        assert tx.codes.redeem("missing", b.at()) is None
 
 
 def test_a_reader_cannot_write(store: Store) -> None:

@@ -28,6 +28,6 @@ def contend(url: str, family_id: str, code_digest: str, go: Event, results: Queu
             raise TimeoutError("never told to start")
         bump_generation(store, family_id)
         with store.transaction() as tx:
-            results.put(tx.codes.redeem(code_digest, b.at(1)))
+            results.put(tx.codes.redeem(code_digest, b.at(1)) is not None)
     finally:
         store.close()

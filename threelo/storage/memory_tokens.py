@@ -178,13 +178,14 @@ class MemoryCodes:
     def get(self, digest: str) -> AuthorizationCode | None:
         return self._t.codes.get(digest)
 
-    def redeem(self, digest: str, at: datetime) -> bool:
+    def redeem(self, digest: str, at: datetime) -> AuthorizationCode | None:
         at = utc(at)
         code = self._t.codes.get(digest)
         if code is None or code.redeemed_at is not None:
-            return False
-        self._j.writing(self._t.codes)[digest] = dataclasses.replace(code, redeemed_at=at)
-        return True
+            return None
+        redeemed = dataclasses.replace(code, redeemed_at=at)
+        self._j.writing(self._t.codes)[digest] = redeemed
+        return redeemed
 
     def set_family(self, digest: str, family_id: str) -> None:
         reject_nul_values(family_id=family_id)

@@ -32,13 +32,11 @@ class AuthorizationCodeGrant:
             return Refusal(InvalidRequest("Missing redirect_uri"))
         now = platform.clock.now()
         key = digest(value)
-        code = tx.codes.get(key)
-        if code is None:
-            return _refused("unknown code")
         # Burn first, with a conditional update: of any number of concurrent redemptions
         # exactly one wins (security-catalogue AC-02). Every later failure leaves it burnt,
         # so a stolen code cannot be tried against guessed verifiers (RFC 9700 §4.5.3.1).
-        if not tx.codes.redeem(key, now):
+        code = tx.codes.redeem(key, now)
+        if code is None:
             return _replayed(tx, key, now)
         problem = _check(code, app, redirect_uri, params.get("code_verifier"), now)
         if problem:
@@ -71,7 +69,7 @@ def _replayed(tx: Tx, key: str, now: datetime) -> Refusal:
     """RFC 6749 §4.1.2: a second use is refused and the tokens the code produced revoked."""
     code = tx.codes.get(key)
     if code is None:
-        return _refused("code replayed")
+        return _refused("unknown code")
     if code.family_id is not None:
         tx.families.revoke(code.family_id, now, "authorization code replayed")
     tx.audit.add(

@@ -138,6 +138,16 @@ class Db:
             return int(self._execute(statement, params).rowcount)
         return int(self._run(prepared, params, many=False).rowcount)
 
+    def write_returning(self, statement: Executable, params: Params | None = None) -> Any:
+        """Run an INSERT, UPDATE or DELETE ... RETURNING; the first row it returned, or None."""
+        if not self._writable:
+            raise ReadOnlyTransaction("cannot write inside Store.reader()")
+        prepared = self._prepared(statement, params)
+        if prepared is None:
+            return self._execute(statement, params).first()
+        raw = self._run(prepared, params, many=False).fetchone()
+        return None if raw is None else prepared.row(raw)
+
     def write_many(self, statement: Executable, params: Sequence[Params]) -> None:
         """Run one INSERT, UPDATE or DELETE for each parameter set (one round trip)."""
         if not self._writable:

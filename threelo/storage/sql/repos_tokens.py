@@ -1,7 +1,8 @@
 """SQL repositories for refresh tokens and authorization codes.
 
 Spending a refresh token and redeeming a code are single conditional UPDATEs whose row count
-says who won (RFC 6749 §4.1.2 and §10.5: a code is used once; RFC 6819 §5.2.2.3 for rotation).
+(or returned row) says who won (RFC 6749 §4.1.2 and §10.5: a code is used once; RFC 6819
+§5.2.2.3 for rotation).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _REDEEM = (
     update(t.authorization_codes)
     .where((_ac.digest == param(_ac.digest)) & _ac.redeemed_at.is_(None))
     .values(redeemed_at=param(_ac.redeemed_at))
+    .returning(*t.authorization_codes.c)
 )
 _SET_FAMILY = (
     update(t.authorization_codes)
@@ -117,10 +119,11 @@ class SqlCodes:
         row = self._db.first(_CODE, {"p_digest": digest})
         return None if row is None else self._code(row)
 
-    def redeem(self, digest: str, at: datetime) -> bool:
+    def redeem(self, digest: str, at: datetime) -> AuthorizationCode | None:
         if has_nul(digest):
-            return False
-        return self._db.write(_REDEEM, {"p_digest": digest, "p_redeemed_at": at}) == 1
+            return None
+        row = self._db.write_returning(_REDEEM, {"p_digest": digest, "p_redeemed_at": at})
+        return None if row is None else self._code(row)
 
     def set_family(self, digest: str, family_id: str) -> None:
         reject_nul_values(family_id=family_id)
