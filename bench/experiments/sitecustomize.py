@@ -65,3 +65,26 @@ if os.environ.get("BENCH_SQL_COUNT_FILE"):
                 f.write(str(_count[0]))
 
     threading.Thread(target=_dump, name="bench-sql-count", daemon=True).start()
+
+if os.environ.get("BENCH_SQLITE_PRAGMAS"):
+    # Extra PRAGMAs on every SQLite connection, e.g. "wal_autocheckpoint=100,cache_size=-65536".
+    from sqlalchemy import event as _event
+
+    from threelo.storage.sql import engine as _engine
+
+    _original_engine = _engine._sqlite_engine
+    _pragmas = [p for p in os.environ["BENCH_SQLITE_PRAGMAS"].split(",") if p]
+
+    def _sqlite_engine(url):  # type: ignore[no-untyped-def]
+        created = _original_engine(url)
+
+        @_event.listens_for(created, "connect")
+        def _more(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            for pragma in _pragmas:
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        return created
+
+    _engine._sqlite_engine = _sqlite_engine
