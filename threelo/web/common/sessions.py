@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from threelo.core.models import Account, Session
+from threelo.core.ports import Tx
 from threelo.core.secret_values import digest, new_secret
 from threelo.web.context import WebContext
 
@@ -40,25 +41,48 @@ def current_session(request: Request) -> Session | None:
     return cached if isinstance(cached, Session) else None
 
 
-def _load(request: Request) -> Session | None:
+def _cookie(request: Request) -> str | None:
     value = request.cookies.get(COOKIE_NAME, "")
     if not value or len(value) > _MAX_COOKIE_LENGTH or not value.isascii():
         return None
+    return value
+
+
+def _load(request: Request, tx: Tx | None = None) -> Session | None:
+    value = _cookie(request)
+    if value is None:
+        return None
     ctx = web_context(request)
-    with ctx.platform.store.reader() as tx:
+    if tx is None:
+        with ctx.platform.store.reader() as reader:
+            session = reader.sessions.get(digest(value))
+    else:
         session = tx.sessions.get(digest(value))
     if session is None or session.expires_at <= ctx.platform.clock.now():
         return None
     return session
 
 
-def current_account(request: Request) -> Account | None:
-    """The signed-in, active account of this request, or None."""
-    session = current_session(request)
-    if session is None or session.account_id is None:
+def current_account(request: Request, tx: Tx | None = None) -> Account | None:
+    """The signed-in, active account of this request, or None.
+
+    Session and account are read in one unit of work (``tx`` when given, so that a caller
+    with a reader open adds two statements rather than two units of work).
+    """
+    if tx is None:
+        if getattr(request.state, _CACHE, _MISSING) is not _MISSING or _cookie(request) is None:
+            session = current_session(request)
+            if session is None or session.account_id is None:
+                return None
+        with web_context(request).platform.store.reader() as reader:
+            return current_account(request, reader)
+    cached: object = getattr(request.state, _CACHE, _MISSING)
+    if cached is _MISSING:
+        cached = _load(request, tx)
+        setattr(request.state, _CACHE, cached)
+    if not isinstance(cached, Session) or cached.account_id is None:
         return None
-    with web_context(request).platform.store.reader() as tx:
-        account = tx.accounts.get(session.account_id)
+    account = tx.accounts.get(cached.account_id)
     if account is None or not account.active:  # CONTRACT §2: inactive accounts are signed out
         return None
     return account

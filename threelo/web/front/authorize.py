@@ -45,11 +45,12 @@ def authorize(request: Request) -> Response:
         result = validate_authorization_request(
             request.query_params.multi_items(), tx.apps, platform
         )
+        account = current_account(request, tx)
     if isinstance(result, Rejection) and (result.fatal or result.redirect_uri is None):
         # RFC 6749 §4.1.2.1: unknown client or unverified redirect URI, never redirect.
         message = result.error.description or "Invalid request."
         return templates.error(request, 400, message, title="This link doesn't work")
-    account, session = current_account(request), current_session(request)
+    session = current_session(request)
     if account is None or session is None:
         # RFC 9700 §4.11.2: authenticate the user before redirecting anywhere, errors included.
         return RedirectResponse(login_url(request), status_code=303)
