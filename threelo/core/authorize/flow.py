@@ -20,7 +20,7 @@ from threelo.core.authorize.request import AuthorizationRequest
 from threelo.core.authorize.responses import error_uri, success_uri
 from threelo.core.callback_urls import matches_registered
 from threelo.core.errors import USER_DENIED, AccessDenied, ConsentRequired, OAuthError
-from threelo.core.models import Account, AuditEvent, PendingAuthorization
+from threelo.core.models import Account, AuditEvent, Grant, PendingAuthorization
 from threelo.core.platform import Platform
 from threelo.core.ports import Tx
 from threelo.core.scopes import Scope
@@ -60,31 +60,61 @@ class Decision:
     sites: tuple[str, ...]
 
 
-def begin_authorization(
-    tx: Tx,
-    platform: Platform,
-    request: AuthorizationRequest,
-    account: Account,
-    session_digest: str,
-) -> RedirectTo | ConsentPrompt:
+@dataclass(frozen=True, slots=True)
+class AuthorizationPlan:
+    """What a signed-in user's valid request needs, decided from reads alone: an answer that
+    writes nothing (an error redirect), a code under remembered consent, or the consent page.
+
+    Deciding before writing lets the web layer read in a reader and keep the write (one code or
+    one pending request) in a short unit of work. What the plan relied on is checked again
+    where it matters, when the code is redeemed (the grant, the account), exactly as it is for
+    any code issued minutes before it is used.
+    """
+
+    answer: RedirectTo | None = None
+    grant: Grant | None = None
+    sites: frozenset[str] = frozenset()
+    choice: SiteChoice | None = None
+
+
+def plan_authorization(
+    tx: Tx, platform: Platform, request: AuthorizationRequest, account: Account
+) -> AuthorizationPlan:
     try:
         check_may_authorize(request.app, account)
     except OAuthError as error:
-        return _error(platform, request, error)
+        return AuthorizationPlan(answer=_error(platform, request, error))
     choice = site_choice(tx, platform.catalogue, request.app, account, request.scopes)
     if not request.forces_consent:
         grant = tx.grants.find(request.client_id, account.account_id)
         sites = remembered_sites(grant, request.app, request.scopes, choice)
         if grant is not None and sites is not None:
-            code = issue_code(tx, platform, request, grant, sites)
-            return _success(platform, request, code)
+            return AuthorizationPlan(grant=grant, sites=sites)
     if request.silent:
         # OpenID Connect Core §3.1.2.6: prompt=none and the user would have to be asked.
-        return _error(platform, request, ConsentRequired("The user has not granted this access."))
+        refusal = ConsentRequired("The user has not granted this access.")
+        return AuthorizationPlan(answer=_error(platform, request, refusal))
+    return AuthorizationPlan(choice=choice)
+
+
+def carry_out(
+    tx: Tx,
+    platform: Platform,
+    request: AuthorizationRequest,
+    plan: AuthorizationPlan,
+    session_digest: str,
+) -> RedirectTo | ConsentPrompt:
+    """Write what ``plan`` needs: a code, or the pending request the consent page refers to."""
+    if plan.answer is not None:
+        return plan.answer
+    if plan.grant is not None:
+        code = issue_code(tx, platform, request, plan.grant, plan.sites)
+        return _success(platform, request, code)
+    assert plan.choice is not None
     pending = _pending(platform, request, session_digest)
     tx.pending.add(pending)
     scopes = tuple(platform.catalogue.describe(request.scopes))
-    return ConsentPrompt(pending, request, scopes, choice)
+    return ConsentPrompt(pending, request, scopes, plan.choice)
 
 
 def parse_decision(form: Iterable[tuple[str, str]]) -> Decision | None:

@@ -7,15 +7,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from threelo.core.authorize import (
+    AuthorizationRequest,
     ConsentPrompt,
     Decision,
     DecisionRefused,
     RedirectTo,
     Rejection,
-    begin_authorization,
+    carry_out,
     decide,
     error_uri,
     parse_decision,
+    plan_authorization,
     validate_authorization_request,
 )
 from threelo.core.models import Account, Session
@@ -46,6 +48,9 @@ def authorize(request: Request) -> Response:
             request.query_params.multi_items(), tx.apps, platform
         )
         account = current_account(request, tx)
+        plan = None
+        if account is not None and isinstance(result, AuthorizationRequest):
+            plan = plan_authorization(tx, platform, result, account)
     if isinstance(result, Rejection) and (result.fatal or result.redirect_uri is None):
         # RFC 6749 §4.1.2.1: unknown client or unverified redirect URI, never redirect.
         message = result.error.description or "Invalid request."
@@ -57,8 +62,11 @@ def authorize(request: Request) -> Response:
     if isinstance(result, Rejection):
         return _redirect(error_uri(result.redirect_uri or "", result.error, state=result.state,
                                    issuer=platform.policy.issuer))  # fmt: skip
+    assert plan is not None  # a valid request from a signed-in account
+    if plan.answer is not None:  # an error for the client: nothing to write
+        return _redirect(plan.answer.location)
     with platform.store.transaction() as tx:
-        outcome = begin_authorization(tx, platform, result, account, session.digest)
+        outcome = carry_out(tx, platform, result, plan, session.digest)
     if isinstance(outcome, RedirectTo):
         return _redirect(outcome.location)
     return _consent_page(request, account, outcome)
