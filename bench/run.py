@@ -44,6 +44,7 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -322,12 +323,20 @@ class TargetRun:
     errors: dict[str, str] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
     sequential: dict = field(default_factory=dict)
+    round: int = 1  # --rounds: which pass over the targets this is
+
+    @property
+    def label(self) -> str:
+        return self.key if ROUNDS[0] == 1 else f"{self.key} #{self.round}"
+
+
+ROUNDS = [1]  # set from --rounds; labels carry the round only when there is more than one
 
 
 def run_scenario(args, tr: TargetRun, scenario: str, stamp: str) -> None:
     raw = WORK / "raw" / stamp
     raw.mkdir(parents=True, exist_ok=True)
-    out = raw / f"{tr.key}-{scenario}.json"
+    out = raw / f"{tr.key}-{scenario}-{tr.round}.json"
     cmd = [
         sys.executable,
         str(BENCH / "harness.py"),
@@ -383,7 +392,7 @@ def run_scenario(args, tr: TargetRun, scenario: str, stamp: str) -> None:
             os.killpg(p.pid, signal.SIGKILL)
         p.wait()
         raise
-    (raw / f"{tr.key}-{scenario}.log").write_text(se + so)
+    (raw / f"{tr.key}-{scenario}-{tr.round}.log").write_text(se + so)
     if p.returncode != 0 or not out.exists():
         lines = [x for x in se.strip().splitlines() if x.strip() and not x.startswith(("b'", 'b"'))]
         msg = (lines or ["(no output)"])[-1]
@@ -682,7 +691,7 @@ def peer_match(peer: TargetRun, scenario: str) -> dict | None:
 
 
 def table(runs: list[TargetRun], scenarios: list[str]) -> str:
-    peers = [r for r in runs if r.key in PEER_NAMES]
+    peer_keys = list(dict.fromkeys(r.key for r in runs if r.key in PEER_NAMES))
     head = [
         "target",
         "scenario",
@@ -696,7 +705,7 @@ def table(runs: list[TargetRun], scenarios: list[str]) -> str:
         "db cores",
         "other cores",
         "CPU ms/op",
-    ] + [f"÷ {p.key}" for p in peers]
+    ] + [f"÷ {k}" for k in peer_keys]
     lines = [
         "| " + " | ".join(head) + " |",
         "|" + "|".join(["---", "---"] + ["--:"] * (len(head) - 2)) + "|",
@@ -707,12 +716,12 @@ def table(runs: list[TargetRun], scenarios: list[str]) -> str:
             if r is None:
                 if sc in tr.errors:
                     lines.append(
-                        f"| {tr.key} | {sc} | FAILED: {tr.errors[sc][:90]} |"
+                        f"| {tr.label} | {sc} | FAILED: {tr.errors[sc][:90]} |"
                         + " |" * (len(head) - 3)
                     )
                 continue
             cells = [
-                tr.key,
+                tr.label,
                 sc,
                 f"{r['ok_per_s']:.0f}",
                 f"{r['wrk_rps'] or 0:.0f}",
@@ -725,35 +734,50 @@ def table(runs: list[TargetRun], scenarios: list[str]) -> str:
                 f"{r['other_cores']:.2f}" if r.get("other_cores") is not None else "-",
                 f"{r['cpu_ms_per_op']:.2f}" if r["cpu_ms_per_op"] is not None else "-",
             ]
-            for p in peers:
-                cells.append(ratio(r, peer_match(p, sc)) if tr.key.startswith("threelo") else "")
+            same_round = {p.key: p for p in runs if p.round == tr.round}
+            for k in peer_keys:
+                peer = same_round.get(k)
+                mine = tr.key.startswith("threelo") and peer is not None
+                cells.append(ratio(r, peer_match(peer, sc)) if mine and peer else "")
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def bar_check(runs: list[TargetRun]) -> list[str]:
-    by = {r.key: r for r in runs}
+    """threelo ÷ node-oidc-provider per scenario: each round's ratio (threelo and node measured
+    in the same round) and, over several rounds, their median, which the verdict uses."""
     out = []
-    op = by.get("op-jwt")
+    rounds = sorted({r.round for r in runs})
     for key in ("threelo-sqlite", "threelo-pg"):
-        tl = by.get(key)
-        if not tl or not op:
-            continue
         for sc in CORE_SCENARIOS:
-            a, b = tl.results.get(sc), op.results.get(sc)
-            if a and b and b["ok_per_s"]:
-                x = a["ok_per_s"] / b["ok_per_s"]
-                cpu = (
-                    f"; CPU per op {a['cpu_ms_per_op']:.2f} ms vs {b['cpu_ms_per_op']:.2f} ms "
-                    f"({a['cpu_ms_per_op'] / b['cpu_ms_per_op']:.1f}x)"
-                    if a.get("cpu_ms_per_op") and b.get("cpu_ms_per_op")
-                    else ""
-                )
-                out.append(
-                    f"{key} {sc}: {x:.2f}x node-oidc-provider's ok/s -> "
-                    f"{'meets' if x >= 1 else 'within noise of' if x >= 0.9 else 'below'} "
-                    f"the 1x bar{cpu}"
-                )
+            ratios, cpus = [], []
+            for n in rounds:
+                by = {r.key: r for r in runs if r.round == n}
+                tl, op = by.get(key), by.get("op-jwt")
+                a = tl.results.get(sc) if tl else None
+                b = op.results.get(sc) if op else None
+                if a and b and b["ok_per_s"]:
+                    ratios.append(a["ok_per_s"] / b["ok_per_s"])
+                    if a.get("cpu_ms_per_op") and b.get("cpu_ms_per_op"):
+                        cpus.append((a["cpu_ms_per_op"], b["cpu_ms_per_op"]))
+            if not ratios:
+                continue
+            x = statistics.median(ratios)
+            cpu = ""
+            if cpus:
+                mine = statistics.median(c[0] for c in cpus)
+                theirs = statistics.median(c[1] for c in cpus)
+                cpu = f"; CPU per op {mine:.2f} ms vs {theirs:.2f} ms ({mine / theirs:.1f}x)"
+            each = (
+                " (rounds: " + ", ".join(f"{r:.2f}x" for r in ratios) + ")"
+                if len(ratios) > 1
+                else ""
+            )
+            out.append(
+                f"{key} {sc}: {x:.2f}x node-oidc-provider's ok/s{each} -> "
+                f"{'meets' if x >= 1 else 'within noise of' if x >= 0.9 else 'below'} "
+                f"the 1x bar{cpu}"
+            )
     return out
 
 
@@ -825,8 +849,8 @@ def main() -> int:
         "--workers",
         type=int,
         default=0,
-        help="THREELO_WORKERS for threelo serve (default 0: threelo's own choice, one process "
-        "for SQLite and one per core for PostgreSQL)",
+        help="THREELO_WORKERS for threelo serve (default 0: threelo's own choice, two processes "
+        "for a SQLite file on two or more cores and one per core for PostgreSQL)",
     )
     ap.add_argument("--port", type=int, default=18000, help="loopback port for threelo")
     default_threelo = (
@@ -845,6 +869,13 @@ def main() -> int:
     ap.add_argument(
         "--keep-pg", action="store_true", help="leave PostgreSQL running if this run started it"
     )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="pass over the targets this many times; ratios are taken within a round and the "
+        "verdict uses their median (the machine is shared: load from others drifts over minutes)",
+    )
     ap.add_argument("--label", default="", help="free text stored with the results")
     ap.add_argument(
         "--sequential",
@@ -862,6 +893,9 @@ def main() -> int:
         help="extra environment for threelo serve (experiments), repeatable",
     )
     args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error("--rounds must be 1 or more")
+    ROUNDS[0] = args.rounds
 
     only = [t.strip() for t in args.only.split(",") if t.strip()]
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -894,8 +928,9 @@ def main() -> int:
             need_node="op-jwt" in order,
         )
         pg_pid = pg.up() if any(t in order for t in ("threelo-pg", "authlib", "dot")) else None
-        for key in order:
-            log(f"=== {key}")
+        passes = [(n, key) for n in range(1, args.rounds + 1) for key in order]
+        for round_no, key in passes:
+            log(f"=== {key}" + (f" (round {round_no} of {args.rounds})" if args.rounds > 1 else ""))
             try:
                 if key == "threelo-sqlite":
                     d = WORK / "threelo-sqlite"
@@ -907,12 +942,13 @@ def main() -> int:
                 else:
                     tr = start_peer(args, key, pg_pid if key in ("authlib", "dot") else None)
             except Exception as exc:  # a target that cannot start is reported, the others still run
-                tr = TargetRun(key, Path("-"))
+                tr = TargetRun(key, Path("-"), round=round_no)
                 tr.errors = {s: f"could not start: {exc}" for s in scenarios}
                 log(f"  {key} could not start: {exc}")
                 runs.append(tr)
                 stop_all()
                 continue
+            tr.round = round_no
             runs.append(tr)
             try:
                 for sc in scenarios:
@@ -949,10 +985,11 @@ def main() -> int:
             "threelo_workers": args.workers,
             "targets": order,
             "scenarios": scenarios,
+            "rounds": args.rounds,
         },
         "host": ver,
         "targets": {
-            r.key: {
+            r.label: {
                 "info": r.info,
                 "results": r.results,
                 "errors": r.errors,
@@ -972,7 +1009,8 @@ def main() -> int:
         f"THREELO_WORKERS={args.workers}.  wrk -t{args.threads} -c{args.connections}, "
         f"{args.duration:g} s per scenario, all on 127.0.0.1.  Command: `python3 bench/run.py "
         f"--duration {args.duration:g} --connections {args.connections} --workers {args.workers} "
-        f"--only {','.join(order)}"
+        + (f"--rounds {args.rounds} " if args.rounds > 1 else "")
+        + f"--only {','.join(order)}"
         + (f" --sequential {args.sequential}" if args.sequential else "")
         + "".join(f" --threelo-env {kv}" for kv in args.threelo_env)
         + "`"
