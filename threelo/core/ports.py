@@ -188,6 +188,10 @@ class Tx(Protocol):
 
 
 class Store(Protocol):
+    #: True when writing units of work exclude each other store-wide while readers run beside
+    #: them (SQLite): a caller then does what it can in a reader, before its write.
+    one_writer: bool
+
     def transaction(self) -> AbstractContextManager[Tx]:
         """A writing unit of work; commits on normal exit, rolls back on an exception."""
         ...

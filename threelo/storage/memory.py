@@ -56,6 +56,8 @@ class MemoryTx:
 
 
 class MemoryStore:
+    one_writer = False  # readers take the same lock as writers: nothing to gain
+
     def __init__(self) -> None:
         self._tables = Tables()
         self._lock = threading.RLock()

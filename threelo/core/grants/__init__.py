@@ -35,8 +35,15 @@ def exchange(
     if handler is None:
         raise UnsupportedGrantType("Unsupported grant type")
     outcome: Issuance | Refusal
-    with platform.store.transaction() as tx:
-        app = authenticate_client(tx, creds)
+    store = platform.store
+    app = None
+    if store.one_writer:
+        # Client authentication only reads: keep it out of the section all writers queue for.
+        with store.reader() as tx:
+            app = authenticate_client(tx, creds)
+    with store.transaction() as tx:
+        if app is None:
+            app = authenticate_client(tx, creds)
         # A refusal is a value, not an exception, so that what it revoked commits.
         outcome = handler.handle(platform, tx, app, params)
     if isinstance(outcome, Refusal):

@@ -111,6 +111,7 @@ class SqlStore:
             if self.dialect_name == "sqlite" and not memory and database
             else None
         )
+        self.one_writer = self._writer is not None
 
     def transaction(self) -> _Unit:
         return _Unit(self, writing=True)
