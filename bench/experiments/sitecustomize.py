@@ -7,7 +7,8 @@ BENCH_SQLITE_WRITE_LOCK=1
     Serialize SQLite write transactions with an in-process lock plus an flock shared by all
     worker processes, so writers queue instead of sleeping in SQLite's busy handler.
 BENCH_SQL_COUNT_FILE=/path/prefix
-    Count SQL statements (SQLAlchemy ``before_cursor_execute``) and write the running total to
+    Count SQL statements (SQLAlchemy ``before_cursor_execute``, plus the store's own driver-cursor
+    statements and each unit's BEGIN and COMMIT) and write the running total to
     ``<prefix>.<pid>`` every 0.2 s (read by ``bench/sequential.py``).
 """
 
@@ -57,6 +58,25 @@ if os.environ.get("BENCH_SQL_COUNT_FILE"):
     @event.listens_for(Engine, "before_cursor_execute")
     def _counted(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         _count[0] += 1
+
+    # Statements the store runs on the driver cursor (threelo/storage/sql/prepared.py) bypass
+    # SQLAlchemy's events; count them where the store hands them to the driver, along with the
+    # BEGIN / COMMIT of each unit of work.
+    from threelo.storage.sql import boundary as _boundary
+
+    _original_cursor = _boundary.Db._cursor
+    _original_begin = _boundary.Db._begin
+
+    def _cursor(self, prepared, values, many):  # type: ignore[no-untyped-def]
+        _count[0] += 1
+        return _original_cursor(self, prepared, values, many)
+
+    def _begin(self):  # type: ignore[no-untyped-def]
+        _count[0] += 2  # BEGIN, and the COMMIT or ROLLBACK that ends the unit
+        return _original_begin(self)
+
+    _boundary.Db._cursor = _cursor
+    _boundary.Db._begin = _begin
 
     def _dump() -> None:
         while True:
