@@ -24,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch_db import scratch_database
 from threelo.core.models import Account, App, AuthorizationCode, Grant, Site
 from threelo.core.secret_values import digest, new_id, new_secret
 from threelo.settings import Settings
@@ -105,9 +106,7 @@ async def call(app: Asgi, method: str, path: str, body: bytes, headers: list[tup
 JSON = [(b"content-type", b"application/json")]
 
 
-async def run(args: argparse.Namespace) -> None:
-    tmp = tempfile.mkdtemp(prefix="threelo-app-micro-")
-    url = args.postgres or f"sqlite:///{tmp}/threelo.db"
+async def run(args: argparse.Namespace, url: str) -> None:
     fx = Fixture(url)
     settings = Settings(database_url=url, issuer="http://127.0.0.1:8000")
     app = create_app(settings, store=fx.store)
@@ -167,9 +166,16 @@ def main() -> None:
     ap.add_argument("--profile", choices=["code", "refresh", "me"])
     ap.add_argument("--sort", default="tottime")
     ap.add_argument("--lines", type=int, default=40)
-    ap.add_argument("--postgres", default="")
+    ap.add_argument(
+        "--postgres", default="", help="PostgreSQL server URL (a scratch database is made on it)"
+    )
     args = ap.parse_args()
-    asyncio.run(run(args))
+    if args.postgres:
+        with scratch_database(args.postgres) as url:
+            asyncio.run(run(args, url))
+    else:
+        with tempfile.TemporaryDirectory(prefix="threelo-app-micro-") as folder:
+            asyncio.run(run(args, f"sqlite:///{folder}/threelo.db"))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ on PostgreSQL. Prints microseconds and SQL statements per operation.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from sqlalchemy import Engine, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch_db import scratch_database
 from threelo.core.models import (
     Account,
     App,
@@ -237,15 +239,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--iterations", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run on this PostgreSQL server (in a scratch database beside URL's, dropped after)",
+    )
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         runs = []
         if not args.no_sqlite:
             runs.append(Run("sqlite (file, WAL)", f"sqlite:///{folder}/bench.db"))
         if args.postgres:
-            runs.append(Run("postgresql", args.postgres))
+            runs.append(Run("postgresql", stack.enter_context(scratch_database(args.postgres))))
         for run in runs:
             run.time(args.iterations, args.repeat)
         for run in runs:
