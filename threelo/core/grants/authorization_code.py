@@ -21,8 +21,12 @@ def _refused(detail: str, revoked_family: str | None = None) -> Refusal:
 
 
 class AuthorizationCodeGrant:
+    def look_up(self, tx: Tx, params: Mapping[str, str]) -> object:
+        # Nothing: the code is read by the update that burns it, inside the write unit.
+        return None
+
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str], found: object
     ) -> Issuance | Refusal:
         value = params.get("code")
         redirect_uri = params.get("redirect_uri")

@@ -28,8 +28,13 @@ def _refused(detail: str) -> Refusal:
 
 
 class RefreshTokenGrant:
+    def look_up(self, tx: Tx, params: Mapping[str, str]) -> object:
+        """The presented token's row, for its family id (which never changes)."""
+        value = params.get("refresh_token")
+        return tx.refresh_tokens.get(digest(value)) if value else None
+
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str], found: object
     ) -> Issuance | Refusal:
         value = params.get("refresh_token")
         if not value:
@@ -38,8 +43,7 @@ class RefreshTokenGrant:
         # is always the grant's scopes, never more (RFC 6749 §6).
         now = platform.clock.now()
         key = digest(value)
-        found = tx.refresh_tokens.get(key)
-        if found is None:
+        if not isinstance(found, RefreshToken):
             return _refused("unknown refresh token")
         family = tx.families.get(found.family_id, for_update=True)
         # Read the token again under the family's lock: the first read may predate a
