@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -11,7 +13,7 @@ from sqlalchemy import MetaData, UniqueConstraint, create_engine, inspect
 
 from threelo.storage import MemoryStore, SqlStore, StorageUnavailable, open_store
 from threelo.storage.migrate import alembic_config, current_revision, upgrade, upgrade_engine
-from threelo.storage.sql.engine import normalise_url
+from threelo.storage.sql.engine import create_bare, normalise_url
 from threelo.storage.sql.tables import metadata
 
 from . import builders as b
@@ -136,6 +138,26 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(
     store.close()
     assert pragma == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 10000,
                       "foreign_keys": 1}  # fmt: skip
+
+
+def test_opening_a_new_file_waits_while_another_connection_holds_a_lock(tmp_path: Path) -> None:
+    # Two server workers opening a fresh database together: switching it to WAL needs an
+    # exclusive lock, which SQLite refuses at once (no busy handler) while a lock is held.
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(0.3, other.execute, args=("COMMIT",))
+    releaser.start()
+    engine = create_bare(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+    finally:
+        releaser.join()
+        engine.dispose()
+        other.close()
+    assert mode == "wal"
 
 
 def test_an_unreachable_database_raises_storage_unavailable() -> None:

@@ -17,6 +17,8 @@ pool and dialect and adds the "begin" listener for other code that writes throug
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -93,6 +95,31 @@ def create_bare(url: str) -> Engine:
     )
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once; the mode is stored in the file, so later opens find it.
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once, without
+    its busy handler, while another connection holds any lock: several processes opening a new
+    file together (two server workers on a fresh database) must wait and try again.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.001
+    while True:
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() == "wal":
+            return
+        try:
+            if str(cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError("database is locked: could not switch it to WAL")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     memory = is_memory_sqlite(url)
     options: dict[str, Any] = {
@@ -107,10 +134,10 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
         try:
-            if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if not memory:
+                _use_wal(cursor)
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             # Reads through a memory map and a 16 MiB page cache; temporary tables in memory.
             cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
