@@ -142,11 +142,7 @@ class Db:
         """Run an INSERT, UPDATE or DELETE ... RETURNING; the first row it returned, or None."""
         if not self._writable:
             raise ReadOnlyTransaction("cannot write inside Store.reader()")
-        prepared = self._prepared(statement, params)
-        if prepared is None:
-            return self._execute(statement, params).first()
-        raw = self._run(prepared, params, many=False).fetchone()
-        return None if raw is None else prepared.row(raw)
+        return self.first(statement, params)
 
     def write_many(self, statement: Executable, params: Sequence[Params]) -> None:
         """Run one INSERT, UPDATE or DELETE for each parameter set (one round trip)."""
