@@ -76,7 +76,6 @@ def with_write_option(engine: Engine) -> Engine:
     return listening
 
 
-MMAP_BYTES = 256 * 1024 * 1024
 CACHE_KIB = 16 * 1024
 
 
@@ -139,8 +138,12 @@ def _sqlite_engine(url: URL) -> Engine:
                 _use_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            # Reads through a memory map and a 16 MiB page cache; temporary tables in memory.
-            cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            # No memory map: whenever another process has committed, SQLite drops the whole
+            # map (and its page cache) at the start of the next transaction, so with several
+            # server workers every unit of work paid for munmap, mmap and a page fault per page
+            # it touched (bench/results/experiments/20261203T0728*-0730*: +13 % code exchanges/s
+            # without it). Pages are read into a 16 MiB page cache; temporary tables in memory.
+            cursor.execute("PRAGMA mmap_size=0")
             cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             cursor.execute("PRAGMA temp_store=MEMORY")
         finally:
