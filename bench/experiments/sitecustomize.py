@@ -108,3 +108,35 @@ if os.environ.get("BENCH_SQLITE_PRAGMAS"):
         return created
 
     _engine._sqlite_engine = _sqlite_engine
+
+if os.environ.get("BENCH_COALESCE_WRITES") == "1":
+    # uvicorn's httptools protocol writes a response's head and its body with two
+    # transport.write calls (two send syscalls, two TCP segments); hold the head back and
+    # send it with the body.
+    from uvicorn.protocols.http import httptools_impl as _h
+
+    class _Coalescing:
+        __slots__ = ("_transport", "_head")
+
+        def __init__(self, transport):  # type: ignore[no-untyped-def]
+            self._transport = transport
+            self._head = None
+
+        def write(self, data):  # type: ignore[no-untyped-def]
+            if self._head is None and data[:5] == b"HTTP/" and data[-4:] == b"\r\n\r\n":
+                self._head = data
+                return
+            if self._head is not None:
+                data, self._head = self._head + data, None
+            self._transport.write(data)
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self._transport, name)
+
+    _cycle_init = _h.RequestResponseCycle.__init__
+
+    def _init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _cycle_init(self, *args, **kwargs)
+        self.transport = _Coalescing(self.transport)
+
+    _h.RequestResponseCycle.__init__ = _init
