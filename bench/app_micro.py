@@ -5,6 +5,11 @@ PostgreSQL with ``--postgres URL``, so that what it reports is threelo's work al
 client authentication, the grant handler and its unit of work, the JWT, the JSON answer.
 
     python bench/app_micro.py [-n 3000] [--profile code|refresh|me] [--postgres URL]
+                              [--checkpoints INTERVAL_S [--restart-frames N]]
+
+With ``--checkpoints`` the SQLite WAL is checkpointed on a background thread, as a server does
+(``store.start_background_work()``); otherwise inside the commits, every 1000 pages. "request
+thread" is the CPU of the requests alone, "all threads" adds the checkpoints.
 """
 
 from __future__ import annotations
@@ -66,15 +71,24 @@ class Fixture:
             for value in values:
                 tx.codes.add(
                     AuthorizationCode(
-                        digest(value), self.app.client_id, self.account.account_id,
-                        self.grant.grant_id, REDIRECT, SCOPES, self.sites, None, now,
+                        digest(value),
+                        self.app.client_id,
+                        self.account.account_id,
+                        self.grant.grant_id,
+                        REDIRECT,
+                        SCOPES,
+                        self.sites,
+                        None,
+                        now,
                         now + timedelta(minutes=10),
                     )  # fmt: skip
                 )
         return values
 
 
-async def call(app: Asgi, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+async def call(
+    app: Asgi, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> tuple[int, bytes]:
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
@@ -107,7 +121,17 @@ JSON = [(b"content-type", b"application/json")]
 
 
 async def run(args: argparse.Namespace, url: str) -> None:
+    from threelo.storage.sql import engine as engines
+    from threelo.storage.sql import wal_checkpoints
+
+    if args.checkpoints:
+        wal_checkpoints.INTERVAL_S = args.checkpoints
+        wal_checkpoints.RESTART_FRAMES = args.restart_frames
+    else:
+        engines.AUTOCHECKPOINT_PAGES = 1000
     fx = Fixture(url)
+    if args.checkpoints:
+        fx.store.start_background_work()
     settings = Settings(database_url=url, issuer="http://127.0.0.1:8000")
     app = create_app(settings, store=fx.store)
     n = args.n
@@ -127,7 +151,9 @@ async def run(args: argparse.Namespace, url: str) -> None:
 
     async def one_refresh() -> None:
         nonlocal refresh
-        body = json.dumps({"grant_type": "refresh_token", "refresh_token": refresh, **creds}).encode()
+        body = json.dumps(
+            {"grant_type": "refresh_token", "refresh_token": refresh, **creds}
+        ).encode()
         status, answer = await call(app, "POST", "/oauth/token", body, JSON)
         assert status == 200, answer
         refresh = json.loads(answer)["refresh_token"]
@@ -146,18 +172,32 @@ async def run(args: argparse.Namespace, url: str) -> None:
     for name in wanted:
         op = scenarios[name]
         profiler = cProfile.Profile() if args.profile else None
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
         if profiler:
             profiler.enable()
+        took: list[float] = []
         for _ in range(n):
+            started = time.perf_counter()
             await op()
+            took.append(time.perf_counter() - started)
         if profiler:
             profiler.disable()
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"{name:8} {cpu / n * 1e6:8.1f} µs CPU/request  {wall / n * 1e6:8.1f} µs wall")
+        wall = time.perf_counter() - wall
+        cpu, own = time.process_time() - cpu, time.thread_time() - own
+        print(
+            f"{name:8} {own / n * 1e6:8.1f} µs CPU/request (request thread)"
+            f" {cpu / n * 1e6:8.1f} (all threads)  {wall / n * 1e6:8.1f} µs wall"
+            f"  p99 {_quantile(took, 0.99) * 1e3:.2f} ms  p99.9 {_quantile(took, 0.999) * 1e3:.2f}"
+            f" ms  max {max(took) * 1e3:.2f} ms"
+        )
         if profiler:
             stats = pstats.Stats(profiler)
             stats.sort_stats(args.sort).print_stats(args.lines)
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -169,6 +209,8 @@ def main() -> None:
     ap.add_argument(
         "--postgres", default="", help="PostgreSQL server URL (a scratch database is made on it)"
     )
+    ap.add_argument("--checkpoints", type=float, default=0.0, metavar="INTERVAL_S")
+    ap.add_argument("--restart-frames", type=int, default=1000)
     args = ap.parse_args()
     if args.postgres:
         with scratch_database(args.postgres) as url:

@@ -140,3 +140,11 @@ if os.environ.get("BENCH_COALESCE_WRITES") == "1":
         self.transport = _Coalescing(self.transport)
 
     _h.RequestResponseCycle.__init__ = _init
+
+if os.environ.get("BENCH_FOREGROUND_CHECKPOINTS") == "1":
+    # As before background checkpoints: SQLite's own every 1000 pages, inside the COMMIT.
+    from threelo.storage.sql import engine as _engine_ck
+    from threelo.storage.sql.store import SqlStore as _SqlStore
+
+    _engine_ck.AUTOCHECKPOINT_PAGES = 1000
+    _SqlStore.start_background_work = lambda self: None  # type: ignore[method-assign]

@@ -77,6 +77,12 @@ class MemoryStore:
         with self._lock:
             yield MemoryTx(self._tables, Journal(writable=False))
 
+    def start_background_work(self) -> None:
+        """No upkeep; present for the ``Store`` port."""
+
+    def stop_background_work(self) -> None:
+        """No upkeep; present for the ``Store`` port."""
+
     def close(self) -> None:
         """Nothing to release; present for the ``Store`` port."""
 

@@ -71,6 +71,8 @@ async def _sweep_forever(ctx: WebContext, interval: float) -> None:
 def _lifespan(ctx: WebContext) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        store = ctx.platform.store
+        store.start_background_work()
         sweeper = asyncio.create_task(_sweep_forever(ctx, SWEEP_INTERVAL))
         try:
             yield
@@ -78,6 +80,7 @@ def _lifespan(ctx: WebContext) -> Callable[[Starlette], AbstractAsyncContextMana
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await run_in_threadpool(store.stop_background_work)
 
     return lifespan
 

@@ -77,6 +77,11 @@ def with_write_option(engine: Engine) -> Engine:
 
 
 CACHE_KIB = 16 * 1024
+# A unit of work checkpoints the WAL itself only past this many pages (40 MiB at 4 KiB pages):
+# a server checkpoints on a thread of its own (wal_checkpoints.py) and this is the backstop.
+AUTOCHECKPOINT_PAGES = 10_000
+# After the log starts again from its beginning, a file grown past this is cut back to it.
+WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 
 def create_bare(url: str) -> Engine:
@@ -146,6 +151,8 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.execute("PRAGMA mmap_size=0")
             cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             cursor.execute("PRAGMA temp_store=MEMORY")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         finally:
             cursor.close()
 

@@ -24,6 +24,7 @@ from threelo.storage.sql.repos_directory import (
 from threelo.storage.sql.repos_grants import SqlFamilies, SqlGrants
 from threelo.storage.sql.repos_sessions import SqlAudit, SqlPending, SqlSessions, SqlSigningKeys
 from threelo.storage.sql.repos_tokens import SqlCodes, SqlRefreshTokens
+from threelo.storage.sql.wal_checkpoints import WalCheckpointer
 from threelo.storage.sql.writer_lock import WriterLock
 
 
@@ -112,6 +113,11 @@ class SqlStore:
             else None
         )
         self.one_writer = self._writer is not None
+        self._checkpointer: WalCheckpointer | None = (
+            WalCheckpointer(database, self._writer)
+            if self._writer is not None and database
+            else None
+        )
 
     def transaction(self) -> _Unit:
         return _Unit(self, writing=True)
@@ -119,7 +125,21 @@ class SqlStore:
     def reader(self) -> _Unit:
         return _Unit(self, writing=False)
 
+    def start_background_work(self) -> None:
+        """A SQLite file is checkpointed from a thread of its own (wal_checkpoints.py)."""
+        if self._checkpointer is not None:
+            self._checkpointer.start()
+
+    def stop_background_work(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+
+    @property
+    def checkpointer(self) -> WalCheckpointer | None:
+        return self._checkpointer
+
     def close(self) -> None:
+        self.stop_background_work()
         self._units_engine.dispose()
         if self._writer is not None:
             self._writer.close()
