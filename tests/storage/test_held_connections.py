@@ -1,0 +1,92 @@
+"""A SQLite file's units of work keep their thread's connection, and only a clean one."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.storage import builders
+from threelo.storage import open_store
+from threelo.storage.sql.store import SqlStore
+
+
+@pytest.fixture
+def store(tmp_path: Path, _sqlite_template: Path) -> SqlStore:
+    path = tmp_path / "threelo.db"
+    shutil.copyfile(_sqlite_template, path)
+    opened = open_store(f"sqlite:///{path}")
+    assert isinstance(opened, SqlStore)
+    return opened
+
+
+def _driver_connection(store: SqlStore) -> object:
+    with store.reader() as tx:
+        tx.accounts.get("nobody")
+        return tx._db._dbapi  # type: ignore[attr-defined]
+
+
+def test_one_thread_reuses_its_connection_and_another_thread_gets_its_own(
+    store: SqlStore,
+) -> None:
+    try:
+        first = _driver_connection(store)
+        with store.transaction() as tx:
+            tx.accounts.add(builders.account())
+        assert _driver_connection(store) is first
+        seen: list[object] = []
+        thread = threading.Thread(target=lambda: seen.append(_driver_connection(store)))
+        thread.start()
+        thread.join(timeout=10)
+        assert seen and seen[0] is not first
+    finally:
+        store.close()
+
+
+def test_a_unit_that_raised_leaves_the_next_unit_nothing_of_its_work(store: SqlStore) -> None:
+    try:
+        with pytest.raises(RuntimeError), store.transaction() as tx:
+            tx.accounts.add(builders.account(account_id="acc-rolled-back"))
+            raise RuntimeError("boom")
+        with store.transaction() as tx:
+            assert tx.accounts.get("acc-rolled-back") is None
+            tx.accounts.add(builders.account(account_id="acc-kept"))
+        # Seen from another connection: the second unit committed, the first did not.
+        other = open_store(f"sqlite:///{store.engine.url.database}", migrate=False)
+        try:
+            with other.reader() as tx:
+                assert tx.accounts.get("acc-kept") is not None
+                assert tx.accounts.get("acc-rolled-back") is None
+        finally:
+            other.close()
+    finally:
+        store.close()
+
+
+def test_a_connection_left_inside_a_transaction_is_not_handed_out_again(
+    store: SqlStore,
+) -> None:
+    try:
+        with store.transaction() as tx:
+            tx.accounts.add(builders.account(account_id="acc-safe"))
+        raw = _driver_connection(store)
+        # As if a unit had ended half-way through a rollback: a transaction still open.
+        raw.execute("BEGIN")  # type: ignore[attr-defined]
+        raw.execute("DELETE FROM accounts")  # type: ignore[attr-defined]
+        with store.transaction() as tx:
+            assert tx.accounts.get("acc-safe") is not None
+        # The stray delete was rolled back, never committed by a later unit.
+        assert not raw.in_transaction  # type: ignore[attr-defined]
+        with store.reader() as tx:
+            assert tx.accounts.get("acc-safe") is not None
+    finally:
+        store.close()
+
+
+def test_closing_the_store_closes_the_connections_it_kept(store: SqlStore) -> None:
+    raw = _driver_connection(store)
+    store.close()
+    with pytest.raises(Exception, match="closed"):
+        raw.execute("SELECT 1")  # type: ignore[attr-defined]
