@@ -26,11 +26,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scratch_db import scratch_database
-from threelo.core.models import Account, App, AuthorizationCode, Grant, Site
+from threelo.core.models import Account, App, AuthorizationCode, Grant, Membership, Session, Site
 from threelo.core.secret_values import digest, new_id, new_secret
 from threelo.settings import Settings
 from threelo.storage import open_store
@@ -62,7 +63,25 @@ class Fixture:
             tx.apps.add(self.app)
             for cloud_id in self.sites:
                 tx.sites.add(Site(cloud_id, "s", "https://s.example", "", ("jira",)))
+                tx.memberships.add(Membership(cloud_id, self.account.account_id, "jira"))
             tx.grants.add(self.grant)
+
+    def session_cookie(self) -> str:
+        """A signed-in browser session, as the login page leaves it."""
+        now = datetime.now(UTC)
+        value = new_secret()
+        with self.store.transaction() as tx:
+            tx.sessions.add(
+                Session(
+                    digest(value),
+                    new_secret(),
+                    now,
+                    now + timedelta(hours=1),
+                    account_id=self.account.account_id,
+                    authenticated_at=now,
+                )
+            )
+        return value
 
     def codes(self, n: int) -> list[str]:
         now = datetime.now(UTC)
@@ -87,11 +106,16 @@ class Fixture:
 
 
 async def call(
-    app: Asgi, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]
+    app: Asgi,
+    method: str,
+    path: str,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+    query: bytes = b"",
 ) -> tuple[int, bytes]:
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
         "root_path": "", "headers": [(b"host", b"127.0.0.1:8000"), *headers],
         "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
     }  # fmt: skip
@@ -167,7 +191,19 @@ async def run(args: argparse.Namespace, url: str) -> None:
     async def one_code() -> None:
         await exchange(next(pending))
 
-    scenarios = {"code": one_code, "refresh": one_refresh, "me": one_me}
+    # The e2e workload's first leg: consent remembered, so the answer is a redirect with a code.
+    query = urlencode({
+        "audience": "api.atlassian.com", "client_id": fx.app.client_id,
+        "scope": " ".join(SCOPES), "redirect_uri": REDIRECT, "state": "bench-state",
+        "response_type": "code",
+    })  # fmt: skip
+    cookie = [(b"cookie", f"threelo_session={fx.session_cookie()}".encode())]
+
+    async def one_authorize() -> None:
+        status, answer = await call(app, "GET", "/authorize", b"", cookie, query.encode())
+        assert 300 <= status < 400, (status, answer[:300])
+
+    scenarios = {"code": one_code, "refresh": one_refresh, "me": one_me, "authorize": one_authorize}
     wanted = [args.profile] if args.profile else list(scenarios)
     for name in wanted:
         op = scenarios[name]
@@ -203,7 +239,7 @@ def _quantile(values: list[float], q: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("-n", type=int, default=3000)
-    ap.add_argument("--profile", choices=["code", "refresh", "me"])
+    ap.add_argument("--profile", choices=["code", "refresh", "me", "authorize"])
     ap.add_argument("--sort", default="tottime")
     ap.add_argument("--lines", type=int, default=40)
     ap.add_argument(
