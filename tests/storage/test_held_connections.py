@@ -1,4 +1,5 @@
-"""A SQLite file's units of work keep their thread's connection, and only a clean one."""
+"""The main thread's SQLite units of work keep its connection, and only a clean one; other
+threads use the pool and can never hold it empty."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _driver_connection(store: SqlStore) -> object:
         return tx._db._dbapi  # type: ignore[attr-defined]
 
 
-def test_one_thread_reuses_its_connection_and_another_thread_gets_its_own(
+def test_the_main_thread_reuses_its_connection_and_another_thread_gets_another(
     store: SqlStore,
 ) -> None:
     try:
@@ -81,6 +82,42 @@ def test_a_connection_left_inside_a_transaction_is_not_handed_out_again(
         assert not raw.in_transaction  # type: ignore[attr-defined]
         with store.reader() as tx:
             assert tx.accounts.get("acc-safe") is not None
+    finally:
+        store.close()
+
+
+def test_more_worker_threads_than_the_pool_holds_all_get_a_connection(store: SqlStore) -> None:
+    # SQLAlchemy's SQLite file pool lends 15 connections (5 + 10 overflow). Logins and page
+    # posts run on worker threads; if each kept its connection, the 16th would wait 30 s.
+    threads = 24
+    started = threading.Barrier(threads + 1, timeout=20)
+    finished = threading.Barrier(threads + 1, timeout=20)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with store.transaction() as tx:
+                tx.accounts.add(builders.account())
+            started.wait()  # every thread alive at once, each after a unit of work
+            with store.reader() as tx:
+                tx.accounts.list()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            finished.wait()
+
+    try:
+        _driver_connection(store)  # the main thread holds one too
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        started.wait()
+        finished.wait()
+        for thread in pool:
+            thread.join(timeout=5)
+        assert errors == []
+        with store.reader() as tx:
+            assert len(tx.accounts.list()) == threads
     finally:
         store.close()
 

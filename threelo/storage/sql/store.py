@@ -113,13 +113,14 @@ class SqlStore:
             else None
         )
         self.one_writer = self._writer is not None
-        # A SQLite file's units of work keep their thread's connection between units instead
-        # of checking one out of the pool each time (~20 µs of SQLAlchemy pool and Connection
-        # bookkeeping per unit, two units per token request; bench/app_micro.py).
+        # A SQLite file's units of work on the main thread keep its connection between units
+        # instead of checking one out of the pool each time (~20 µs of SQLAlchemy pool and
+        # Connection bookkeeping per unit, two units per token request; bench/app_micro.py).
+        # The main thread is where the server's event loop runs SQLite units inline
+        # (web/common/offload.py); worker threads, which come and go, use the pool, so that no
+        # number of them can hold it empty.
         self._hold = self._writer is not None
-        self._held = threading.local()
-        self._held_all: list[Connection] = []
-        self._held_lock = threading.Lock()
+        self._held: Connection | None = None
         self._checkpointer: WalCheckpointer | None = (
             WalCheckpointer(database, self._writer)
             if self._writer is not None and database
@@ -146,23 +147,20 @@ class SqlStore:
         return self._checkpointer
 
     def _connect(self) -> Connection:
-        if not self._hold:
+        if not (self._hold and threading.current_thread() is threading.main_thread()):
             return self._units_engine.connect()
-        connection: Connection | None = getattr(self._held, "connection", None)
+        connection = self._held
         if connection is not None and not _idle(connection):
             self._drop(connection)
             connection = None
         if connection is None:
-            connection = self._units_engine.connect()
-            self._held.connection = connection
-            with self._held_lock:
-                self._held_all.append(connection)
+            connection = self._held = self._units_engine.connect()
         return connection
 
     def _release(self, connection: Connection) -> None:
-        """End a unit's use of ``connection``: kept for the thread's next unit when it is
-        idle and healthy, closed (back to the pool, or dropped) otherwise."""
-        if not self._hold:
+        """End a unit's use of ``connection``: the main thread's is kept for its next unit when
+        idle and healthy; any other goes back to the pool."""
+        if connection is not self._held:
             with contextlib.suppress(Exception):  # the pool drops a connection it cannot reset
                 connection.close()
         elif not _idle(connection):
@@ -172,18 +170,13 @@ class SqlStore:
         # Back to the pool, whose reset rolls back whatever transaction is still open.
         with contextlib.suppress(Exception):
             connection.close()
-        if getattr(self._held, "connection", None) is connection:
-            self._held.connection = None
-        with self._held_lock, contextlib.suppress(ValueError):
-            self._held_all.remove(connection)
+        if self._held is connection:
+            self._held = None
 
     def close(self) -> None:
         self.stop_background_work()
-        with self._held_lock:
-            held, self._held_all = self._held_all, []
-        for connection in held:
-            with contextlib.suppress(Exception):
-                connection.close()
+        if self._held is not None:
+            self._drop(self._held)
         self._units_engine.dispose()
         if self._writer is not None:
             self._writer.close()
