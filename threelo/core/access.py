@@ -81,6 +81,9 @@ class _TTLCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+        # Counts the drops: a value read from the store before a drop may be stale, and
+        # :meth:`put_unless_dropped_since` then leaves it out of the cache.
+        self.drops = 0
 
     def get(self, key: Any) -> Any | None:
         with self._lock:
@@ -101,13 +104,21 @@ class _TTLCache:
             while len(self._items) > _CACHE_SIZE:
                 self._items.popitem(last=False)
 
+    def put_unless_dropped_since(self, drops: int, key: Any, value: Any, ttl: float) -> None:
+        with self._lock:
+            if self.drops != drops:
+                return
+        self.put(key, value, ttl)
+
     def drop_where(self, test: Callable[[Any], bool]) -> None:
         with self._lock:
+            self.drops += 1
             for key in [k for k, (_, v) in self._items.items() if test(v)]:
                 del self._items[key]
 
     def clear(self) -> None:
         with self._lock:
+            self.drops += 1
             self._items.clear()
 
 
@@ -208,8 +219,12 @@ def _decode(platform: Platform, token: str, now: datetime) -> dict[str, Any]:
             audience=policy.audience,
             issuer=policy.issuer,
             # Times are checked below against the platform clock, not the wall clock.
-            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False,
-                     "verify_iat": False, "verify_nbf": False},
+            options={
+                "require": list(REQUIRED_CLAIMS),
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(detail=f"rejected: {exc}") from None
@@ -249,9 +264,12 @@ def _live_state(platform: Platform, claims: Mapping[str, Any]) -> _LiveState:
     state: _LiveState | None = _states.get(key)
     # A token newer than the cached family (rotated by another process) forces a reload.
     if state is None or claims["gen"] > state.family.generation:
+        drops = _states.drops
         with platform.store.reader() as tx:
             state = _load_state(tx, claims)
-        _states.put(key, state, STATE_TTL)
+        # A revocation that committed and invalidated while this read ran (another thread)
+        # must not be undone by caching what was read before it (CONTRACT §1: at once here).
+        _states.put_unless_dropped_since(drops, key, state, STATE_TTL)
     return state
 
 
