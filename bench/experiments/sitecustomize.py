@@ -148,3 +148,9 @@ if os.environ.get("BENCH_FOREGROUND_CHECKPOINTS") == "1":
 
     _engine_ck.AUTOCHECKPOINT_PAGES = 1000
     _SqlStore.start_background_work = lambda self: None  # type: ignore[method-assign]
+
+if os.environ.get("BENCH_STATE_TTL"):
+    # How long a process serves a token's live state from memory (default 2 s).
+    from threelo.core import access as _access
+
+    _access.STATE_TTL = float(os.environ["BENCH_STATE_TTL"])
