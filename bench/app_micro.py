@@ -100,7 +100,7 @@ class Fixture:
                         None,
                         now,
                         now + timedelta(minutes=10),
-                    )  # fmt: skip
+                    )
                 )
         return values
 
