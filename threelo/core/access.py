@@ -96,19 +96,21 @@ class _TTLCache:
             return item[1]
 
     def put(self, key: Any, value: Any, ttl: float) -> None:
-        if ttl <= 0:
-            return
         with self._lock:
-            self._items[key] = (time.monotonic() + ttl, value)
-            self._items.move_to_end(key)
-            while len(self._items) > _CACHE_SIZE:
-                self._items.popitem(last=False)
+            self._put(key, value, ttl)
 
     def put_unless_dropped_since(self, drops: int, key: Any, value: Any, ttl: float) -> None:
-        with self._lock:
-            if self.drops != drops:
-                return
-        self.put(key, value, ttl)
+        with self._lock:  # one hold: a drop between the check and the put would be missed
+            if self.drops == drops:
+                self._put(key, value, ttl)
+
+    def _put(self, key: Any, value: Any, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        self._items[key] = (time.monotonic() + ttl, value)
+        self._items.move_to_end(key)
+        while len(self._items) > _CACHE_SIZE:
+            self._items.popitem(last=False)
 
     def drop_where(self, test: Callable[[Any], bool]) -> None:
         with self._lock:
