@@ -158,17 +158,14 @@ class SqlStore:
         return connection
 
     def _release(self, connection: Connection) -> None:
-        """End a unit's use of ``connection``: the main thread's is kept for its next unit when
-        idle and healthy; any other goes back to the pool."""
+        """End a unit's use of ``connection``: the main thread's is kept (checked when next
+        handed out); any other goes back to the pool."""
         if connection is not self._held:
-            with contextlib.suppress(Exception):  # the pool drops a connection it cannot reset
-                connection.close()
-        elif not _idle(connection):
             self._drop(connection)
 
     def _drop(self, connection: Connection) -> None:
         # Back to the pool, whose reset rolls back whatever transaction is still open.
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # the pool drops a connection it cannot reset
             connection.close()
         if self._held is connection:
             self._held = None
