@@ -45,6 +45,12 @@ def _open(path: Path) -> SqlStore:
     return store
 
 
+def _open_checkpointed(path: Path) -> tuple[SqlStore, WalCheckpointer]:
+    store = _open(path)
+    assert store.checkpointer is not None
+    return store, store.checkpointer
+
+
 def _write_accounts(store: SqlStore, n: int) -> None:
     for _ in range(n):
         with store.transaction() as tx:
@@ -78,9 +84,7 @@ def test_without_checkpoints_the_log_keeps_every_commit(database: Path) -> None:
 
 @pytest.mark.usefixtures("no_autocheckpoint")
 def test_background_checkpoints_copy_the_log_back_and_it_starts_again(database: Path) -> None:
-    store = _open(database)
-    checkpointer = store.checkpointer
-    assert checkpointer is not None
+    store, checkpointer = _open_checkpointed(database)
     store.start_background_work()
     try:
         assert checkpointer.running
@@ -104,9 +108,7 @@ def test_background_checkpoints_copy_the_log_back_and_it_starts_again(database: 
 
 
 def test_the_database_file_holds_the_commits_once_checkpointed(database: Path) -> None:
-    store = _open(database)
-    checkpointer = store.checkpointer
-    assert checkpointer is not None
+    store, checkpointer = _open_checkpointed(database)
     store.start_background_work()
     try:
         with store.transaction() as tx:
@@ -145,9 +147,7 @@ def test_a_checkpointer_without_its_file_keeps_trying_and_never_creates_one(
 
 
 def test_the_server_checkpoints_while_it_runs_and_stops_at_shutdown(database: Path) -> None:
-    store = _open(database)
-    checkpointer = store.checkpointer
-    assert checkpointer is not None
+    store, checkpointer = _open_checkpointed(database)
     app = create_app(Settings(database_url=f"sqlite:///{database}"), store=store)
 
     async def serve() -> bool:
