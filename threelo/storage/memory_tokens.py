@@ -151,7 +151,7 @@ class MemoryRefreshTokens:
         self._j.writing(self._t.refresh_tokens)[digest] = dataclasses.replace(token, spent_at=at)
         return True
 
-    def spend_generation(self, family_id: str, generation: int, at: datetime) -> int:
+    def spend_generation(self, family_id: str, generation: int, at: datetime) -> None:
         at = utc(at)
         unspent = [
             t
@@ -162,7 +162,6 @@ class MemoryRefreshTokens:
             table = self._j.writing(self._t.refresh_tokens)
             for token in unspent:
                 table[token.digest] = dataclasses.replace(token, spent_at=at)
-        return len(unspent)
 
 
 class MemoryCodes:

@@ -12,7 +12,7 @@ process every value that goes in and comes out.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +31,7 @@ from sqlalchemy.sql.dml import Insert
 from threelo.core.ports import Conflict
 from threelo.storage.errors import ReadOnlyTransaction, StorageUnavailable
 from threelo.storage.sql.engine import begin_statement
+from threelo.storage.sql.pg_pipeline import PgUnit
 from threelo.storage.sql.prepared import Prepared, prepare
 
 Params = Mapping[str, Any]
@@ -85,6 +86,20 @@ _IGNORING: dict[str, dict[Table, Executable]] = {
 }
 
 
+# A plain INSERT for every table (what :meth:`Db.defer_insert` runs), built once so that its
+# compiled form is found in the statement cache.
+_PLAIN: dict[Table, Executable] = {}
+
+
+def _plain_inserts() -> dict[Table, Executable]:
+    from threelo.storage.sql import tables
+
+    return {table: table.insert() for table in tables.metadata.tables.values()}
+
+
+_PLAIN.update(_plain_inserts())
+
+
 class Db:
     """One connection inside one unit of work.
 
@@ -98,6 +113,7 @@ class Db:
         "_dialect",
         "_errors",
         "_ignoring",
+        "_pg",
         "_untouched",
         "_writable",
         "dialect_name",
@@ -109,6 +125,7 @@ class Db:
         self._dialect = connection.dialect
         self._errors = connection.dialect.loaded_dbapi
         self._dbapi: Any = None
+        self._pg: PgUnit | None = None
         self._writable = writable
         self._untouched = True
         self.failed = False
@@ -156,6 +173,40 @@ class Db:
         else:
             self._run(prepared, params, many=True)
 
+    def defer(self, statement: Executable, params: Params | None = None) -> None:
+        """Run an INSERT, UPDATE or DELETE whose row count nobody reads.
+
+        On PostgreSQL its answer is collected with the next statement's or the commit's, in
+        the same round trip (``pg_pipeline.py``); an error it meets then fails the unit of
+        work there. Elsewhere it runs at once, like :meth:`write`.
+        """
+        if not self._writable:
+            raise ReadOnlyTransaction("cannot write inside Store.reader()")
+        prepared = self._prepared(statement, params)
+        if prepared is None:
+            self._execute(statement, params)
+        else:
+            self._run(prepared, params, many=False, wait=False)
+
+    def defer_many(self, statement: Executable, params: Sequence[Params]) -> None:
+        """:meth:`defer` for one statement and several parameter sets."""
+        if not self._writable:
+            raise ReadOnlyTransaction("cannot write inside Store.reader()")
+        if not params:
+            return
+        prepared = self._prepared(statement, params[0])
+        if prepared is None:
+            self._execute(statement, params)
+        else:
+            self._run(prepared, params, many=True, wait=False)
+
+    def defer_insert(self, table: Table, values: Params) -> None:
+        """Insert one row with a key no other row can have (a fresh random id or digest), as a
+        deferred write. A duplicate all the same is ``Conflict`` and fails the unit of work,
+        here or where the answer is collected: unlike :meth:`insert`, a caller cannot carry on.
+        """
+        self.defer(_PLAIN[table], values)
+
     def insert(self, table: Table, values: Params) -> None:
         """Insert one row; ``Conflict`` when it would break a unique rule.
 
@@ -184,6 +235,46 @@ class Db:
         self._dbapi = self._connection.connection.dbapi_connection
         if self.dialect_name == "sqlite":
             self._dbapi.execute(begin_statement(writing=self._writable))
+        elif self.dialect_name == "postgresql":
+            self._pg = PgUnit(self._dbapi, writing=self._writable)
+
+    def commit(self) -> None:
+        """Commit a writer's unit (a reader's is rolled back): every failure translated."""
+        try:
+            if self._pg is not None:
+                if self._writable:
+                    self._pg.commit()
+                else:
+                    self._pg.rollback()
+            if self._writable:
+                self._connection.commit()
+            else:
+                self._connection.rollback()
+        except sa_exc.SQLAlchemyError as exc:
+            self.failed = True
+            raise translate(exc) from exc
+        except self._errors.Error as exc:
+            self.failed = True
+            raise self._translate_driver(exc) from exc
+
+    def rollback(self) -> None:
+        """Roll the unit back, quietly: the exception that ended it is what matters."""
+        if self._pg is not None:
+            with suppress(Exception):
+                self._pg.rollback()
+        with suppress(Exception):
+            self._connection.rollback()
+
+    def release(self) -> None:
+        """Hand the driver's connection back as it was lent; invalidate it if that fails."""
+        pg, self._pg = self._pg, None
+        if pg is None:
+            return
+        try:
+            pg.close()
+        except Exception:  # a broken connection: the pool must not lend it again
+            with suppress(Exception):
+                self._connection.invalidate()
 
     def check_committable(self) -> None:
         if self.failed:
@@ -202,7 +293,7 @@ class Db:
         _PREPARED[cache_key] = (statement, self._dialect, prepared)
         return prepared
 
-    def _run(self, prepared: Prepared, params: Any, *, many: bool) -> Any:
+    def _run(self, prepared: Prepared, params: Any, *, many: bool, wait: bool = True) -> Any:
         try:
             values = (
                 [prepared.parameters(p) for p in params]
@@ -215,18 +306,14 @@ class Db:
             raise StorageUnavailable(f"statement parameter missing: {exc}") from exc
         try:
             try:
-                cursor = self._cursor(prepared, values, many)
+                cursor = self._cursor(prepared, values, many, wait)
             except self._errors.Error as exc:
                 if not (self._untouched and self._dialect.is_disconnect(exc, self._dbapi, None)):
                     # PostgreSQL aborts the transaction on any error; never commit after one.
                     self.failed = True
                     raise
-                # The pooled connection died before this unit of work said anything:
-                # reconnect once and carry on (pre-ping is off for speed).
-                self._connection.invalidate()
-                self._connection.rollback()
-                self._begin()
-                cursor = self._cursor(prepared, values, many)
+                self._reconnect()
+                cursor = self._cursor(prepared, values, many, wait)
         except sa_exc.SQLAlchemyError as exc:
             self.failed = True
             raise translate(exc) from exc
@@ -236,13 +323,36 @@ class Db:
         self._untouched = False
         return cursor
 
-    def _cursor(self, prepared: Prepared, values: Any, many: bool) -> Any:
+    def _cursor(self, prepared: Prepared, values: Any, many: bool, wait: bool) -> Any:
+        if self._pg is not None:
+            return self._pg.run(prepared.sql, values, many=many, wait=wait)
         cursor = self._dbapi.cursor()
         if many:
             cursor.executemany(prepared.sql, values)
         else:
             cursor.execute(prepared.sql, values)
         return cursor
+
+    def _leave_pipeline(self) -> None:
+        try:
+            try:
+                self._pg.leave_pipeline()  # type: ignore[union-attr]
+            except self._errors.Error as exc:
+                if not (self._untouched and self._dialect.is_disconnect(exc, self._dbapi, None)):
+                    raise
+                self._reconnect()
+                self._pg.leave_pipeline()  # type: ignore[union-attr]
+        except self._errors.Error as exc:
+            self.failed = True
+            raise self._translate_driver(exc) from exc
+
+    def _reconnect(self) -> None:
+        """The pooled connection died before this unit of work said anything: take another
+        and start again (pre-ping is off for speed)."""
+        self._pg = None  # its connection is gone; nothing to give back
+        self._connection.invalidate()
+        self._connection.rollback()
+        self._begin()
 
     def _translate_driver(self, exc: Exception) -> Exception:
         errors = self._errors
@@ -254,6 +364,8 @@ class Db:
 
     def _execute(self, statement: Executable, params: Any) -> CursorResult[Any]:
         connection = self._connection
+        if self._pg is not None:
+            self._leave_pipeline()
         try:
             try:
                 result = connection.execute(statement, params)
@@ -264,8 +376,11 @@ class Db:
                     raise
                 # The pooled connection died before this unit of work said anything:
                 # reconnect once and carry on (pre-ping is off for speed).
+                self._pg = None
                 connection.rollback()
                 self._begin()
+                if self._pg is not None:
+                    self._leave_pipeline()
                 result = connection.execute(statement, params)
         except sa_exc.SQLAlchemyError as exc:
             raise translate(exc) from exc

@@ -137,7 +137,7 @@ class SqlGrants:
     def touch(self, grant_id: str, at: datetime) -> None:
         if has_nul(grant_id):
             return
-        self._db.write(_TOUCH_GRANT, {"p_grant_id": grant_id, "p_last_used_at": at})
+        self._db.defer(_TOUCH_GRANT, {"p_grant_id": grant_id, "p_last_used_at": at})
 
     def for_account(self, account_id: str) -> Sequence[Grant]:
         if has_nul(account_id):
@@ -248,9 +248,9 @@ class SqlFamilies:
             "generation": family.generation,
             "rotated_at": family.rotated_at,
         }
-        self._db.insert(t.token_families, values)
+        self._db.defer_insert(t.token_families, values)
         links = [{"family_id": family.family_id, "cloud_id": c} for c in sorted(family.sites)]
-        self._db.write_many(_ADD_FAMILY_SITE, links)
+        self._db.defer_many(_ADD_FAMILY_SITE, links)
 
     def get(self, family_id: str, *, for_update: bool = False) -> TokenFamily | None:
         """With ``for_update`` the row stays locked until the unit of work ends (PostgreSQL
@@ -273,7 +273,7 @@ class SqlFamilies:
             "p_revoked_at": family.revoked_at,
             "p_revoked_reason": family.revoked_reason,
         }
-        self._db.write(_UPDATE_FAMILY, params)
+        self._db.defer(_UPDATE_FAMILY, params)
 
     def revoke(self, family_id: str, at: datetime, reason: str) -> None:
         if not has_nul(family_id):

@@ -192,7 +192,7 @@ class SqlAudit:
             "cloud_id": event.cloud_id,
             "detail": dict(event.detail),
         }
-        self._db.write(_ADD_EVENT, values)
+        self._db.defer(_ADD_EVENT, values)
 
     def recent(
         self, *, client_id: str | None = None, account_id: str | None = None, limit: int = 50

@@ -66,7 +66,7 @@ class SqlRefreshTokens:
             "issued_at": token.issued_at,
             "spent_at": token.spent_at,
         }
-        self._db.insert(t.refresh_tokens, values)
+        self._db.defer_insert(t.refresh_tokens, values)
 
     def get(self, digest: str) -> RefreshToken | None:
         if has_nul(digest):
@@ -81,12 +81,12 @@ class SqlRefreshTokens:
             return False
         return self._db.write(_SPEND, {"p_digest": digest, "p_spent_at": at}) == 1
 
-    def spend_generation(self, family_id: str, generation: int, at: datetime) -> int:
-        """Spend the family's unspent tokens of exactly ``generation``; return how many."""
+    def spend_generation(self, family_id: str, generation: int, at: datetime) -> None:
+        """Spend the family's unspent tokens of exactly ``generation``."""
         if has_nul(family_id):
-            return 0
+            return
         params = {"p_family_id": family_id, "p_generation": generation, "p_spent_at": at}
-        return self._db.write(_SPEND_GENERATION, params)
+        self._db.defer(_SPEND_GENERATION, params)
 
 
 class SqlCodes:
@@ -111,7 +111,7 @@ class SqlCodes:
             "redeemed_at": code.redeemed_at,
             "family_id": code.family_id,
         }
-        self._db.insert(t.authorization_codes, values)
+        self._db.defer_insert(t.authorization_codes, values)
 
     def get(self, digest: str) -> AuthorizationCode | None:
         if has_nul(digest):
@@ -129,7 +129,7 @@ class SqlCodes:
         reject_nul_values(family_id=family_id)
         if has_nul(digest):
             return
-        self._db.write(_SET_FAMILY, {"p_digest": digest, "p_family_id": family_id})
+        self._db.defer(_SET_FAMILY, {"p_digest": digest, "p_family_id": family_id})
 
     def delete_for_grant(self, grant_id: str) -> int:
         if has_nul(grant_id):

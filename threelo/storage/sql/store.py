@@ -224,31 +224,21 @@ class _Unit:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection = self._connection
+        connection, db = self._connection, self._db
         try:
             if kind is None:
                 try:
-                    self._db.check_committable()
+                    db.check_committable()
+                    db.commit()
                 except BaseException:
-                    self._rollback(connection)
+                    db.rollback()
                     raise
-                try:
-                    if self._writing:
-                        connection.commit()
-                    else:
-                        connection.rollback()
-                except sa_exc.SQLAlchemyError as exc:
-                    raise translate(exc) from exc
             else:
-                self._rollback(connection)
+                db.rollback()
         finally:
+            db.release()
             self._close(connection)
             self._unlock()
-
-    @staticmethod
-    def _rollback(connection: Connection) -> None:
-        with contextlib.suppress(Exception):  # the exception that ended the unit matters
-            connection.rollback()
 
     def _close(self, connection: Connection) -> None:
         self._store._release(connection)
