@@ -45,7 +45,15 @@ def build_context(
         settings=settings,
         limiter=limiter or limiter_for(settings.redis_url),
         inline_store=_embedded(store),
+        store_concurrency=_pool_size(),
     )
+
+
+def _pool_size() -> int:
+    """How many connections a networked store keeps open (web.common.offload)."""
+    from threelo.storage.sql.engine import POOL_SIZE
+
+    return POOL_SIZE
 
 
 def _embedded(store: Store) -> bool:

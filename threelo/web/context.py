@@ -12,9 +12,10 @@ if TYPE_CHECKING:  # web.common imports this module; keep the import one-way at 
     from threelo.web.common.ratelimit import RateLimiter
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: web.common.offload keys its limiters by context
 class WebContext:
     platform: Platform
     settings: Settings
     limiter: RateLimiter
     inline_store: bool = False  # run store calls on the event loop (embedded stores)
+    store_concurrency: int = 10  # otherwise at most this many on worker threads at once

@@ -84,6 +84,14 @@ AUTOCHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 
+# A networked database's pool: connections kept open, and how many more may be opened for a while
+# beyond them. A connection opened past POOL_SIZE is closed again when it is given back, so the
+# web layer runs at most POOL_SIZE units of work at once (web/common/offload.py): past that
+# every request paid for a new server process and a cold statement cache.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
 def create_bare(url: str) -> Engine:
     """An engine without connection events: on SQLite its user must emit ``BEGIN`` itself."""
     parsed = normalise_url(url)
@@ -91,8 +99,8 @@ def create_bare(url: str) -> Engine:
         return _sqlite_engine(parsed)
     return create_engine(
         parsed,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
         pool_timeout=30,
         pool_pre_ping=False,  # a dead connection is retried on a unit of work's first statement
         pool_recycle=1800,
