@@ -126,6 +126,26 @@ def test_memberships_are_per_product_and_adding_twice_is_harmless(store: Store) 
         assert tx.memberships.for_account("acc-1") == [elsewhere]
 
 
+def test_memberships_are_read_with_their_sites_in_one_call(store: Store) -> None:
+    site_a, site_b = b.site(cloud_id="cloud-a"), b.site(cloud_id="cloud-b", products=("jira",))
+    jira = Membership("cloud-a", "acc-1", "jira")
+    confluence = Membership("cloud-a", "acc-1", "confluence")
+    elsewhere = Membership("cloud-b", "acc-1", "jira")
+    gone = Membership("cloud-gone", "acc-1", "jira")
+    colleague = Membership("cloud-a", "acc-2", "jira")
+    with store.transaction() as tx:
+        tx.sites.add(site_a)
+        tx.sites.add(site_b)
+        for membership in (jira, confluence, elsewhere, gone, colleague):
+            tx.memberships.add(membership)
+    with store.reader() as tx:
+        assert tx.memberships.with_sites("acc-1") == [
+            (confluence, site_a), (jira, site_a), (elsewhere, site_b)
+        ]  # the membership of a site that is gone is left out
+        assert tx.memberships.with_sites("nobody") == []
+        assert tx.memberships.with_sites("nul\x00") == []
+
+
 def test_site_admins_are_set_and_cleared(store: Store) -> None:
     with store.transaction() as tx:
         tx.site_admins.set_admin("cloud-b", "acc-1", True)

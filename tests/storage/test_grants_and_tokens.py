@@ -297,3 +297,18 @@ def test_a_duplicate_key_fails_the_whole_unit_of_work(store: Store, kind: str) -
         assert tx.codes.get(code.digest) == code
         assert tx.grants.get(bystander.grant_id) is None
         assert not [e for e in tx.audit.recent() if e.kind == "after.the.duplicate"]
+
+
+def test_a_grant_is_read_with_its_account_in_one_call(store: Store) -> None:
+    grant, orphan = b.grant(), b.grant(client_id="client-2", account_id="account-gone")
+    account = b.account(account_id="account-1")
+    with store.transaction() as tx:
+        tx.accounts.add(account)
+        tx.accounts.add(b.account(account_id="account-2"))
+        tx.grants.add(grant)
+        tx.grants.add(orphan)
+    with store.reader() as tx:
+        assert tx.grants.get_with_account(grant.grant_id) == (grant, account)
+        assert tx.grants.get_with_account(orphan.grant_id) == (orphan, None)
+        assert tx.grants.get_with_account("missing") is None
+        assert tx.grants.get_with_account("nul\x00") is None

@@ -91,6 +91,10 @@ class MemoryMemberships:
         found = [m for m in self._t.memberships.values() if m.account_id == account_id]
         return sorted(found, key=lambda m: (m.cloud_id, m.product))
 
+    def with_sites(self, account_id: str) -> Sequence[tuple[Membership, Site]]:
+        sites = self._t.sites
+        return [(m, sites[m.cloud_id]) for m in self.for_account(account_id) if m.cloud_id in sites]
+
     def for_site(self, cloud_id: str) -> Sequence[Membership]:
         found = [m for m in self._t.memberships.values() if m.cloud_id == cloud_id]
         return sorted(found, key=lambda m: (m.account_id, m.product))

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from threelo.core.models import AuthorizationCode, Grant, RefreshToken, TokenFamily
+from threelo.core.models import Account, AuthorizationCode, Grant, RefreshToken, TokenFamily
 from threelo.core.ports import Conflict
 from threelo.storage.memory_state import Journal, Tables
 from threelo.storage.values import checked, reject_nul_values, utc
@@ -26,6 +26,10 @@ class MemoryGrants:
 
     def get(self, grant_id: str) -> Grant | None:
         return self._t.grants.get(grant_id)
+
+    def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
+        grant = self._t.grants.get(grant_id)
+        return None if grant is None else (grant, self._t.accounts.get(grant.account_id))
 
     def find(self, client_id: str, account_id: str) -> Grant | None:
         grant_id = self._t.grant_keys.get((client_id, account_id))

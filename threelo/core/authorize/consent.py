@@ -45,14 +45,15 @@ def site_choice(
     if not products:
         return SiteChoice(needs_site=False, eligible=(), blocked=())
     member_of = {
-        m.cloud_id for m in tx.memberships.for_account(account.account_id) if m.product in products
+        site.cloud_id: site
+        for membership, site in tx.memberships.with_sites(account.account_id)
+        if membership.product in products
     }
     blocked_ids = tx.app_site_blocks.blocked_sites(app.client_id)
     eligible: list[Site] = []
     blocked: list[Site] = []
-    for cloud_id in member_of:
-        site = tx.sites.get(cloud_id)
-        if site is None or not products & set(site.products):
+    for cloud_id, site in member_of.items():
+        if not products & set(site.products):
             continue
         (blocked if cloud_id in blocked_ids else eligible).append(site)
     return SiteChoice(True, _by_name(eligible), _by_name(blocked))

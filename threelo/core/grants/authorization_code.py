@@ -91,9 +91,11 @@ def _replayed(tx: Tx, key: str, now: datetime) -> Refusal:
 def _start_family(
     platform: Platform, tx: Tx, app: App, code: AuthorizationCode, now: datetime
 ) -> Issuance | Refusal:
-    grant = tx.grants.get(code.grant_id)
-    account = tx.accounts.get(code.account_id)
-    if grant is None or grant.account_id != code.account_id or grant.client_id != app.client_id:
+    found = tx.grants.get_with_account(code.grant_id)
+    if found is None:
+        return _refused("grant revoked since the code was issued")
+    grant, account = found  # the grant's account, which must be the code's
+    if grant.account_id != code.account_id or grant.client_id != app.client_id:
         return _refused("grant revoked since the code was issued")
     if account is None or not account.active:
         return _refused("account inactive")

@@ -58,9 +58,11 @@ class RefreshTokenGrant:
         expired = _expiry(platform, family, now)
         if expired:
             return _revoke(tx, family, now, expired)
-        grant = tx.grants.get(family.grant_id)
-        account = tx.accounts.get(family.account_id)
-        if grant is None or account is None or not account.active:
+        found = tx.grants.get_with_account(family.grant_id)
+        grant, account = found if found is not None else (None, None)
+        if grant is None or grant.account_id != family.account_id:
+            return _revoke(tx, family, now, "grant or account gone")
+        if account is None or not account.active:
             return _revoke(tx, family, now, "grant or account gone")
         rotated = _rotate(platform, tx, family, token, now)
         if rotated is None:

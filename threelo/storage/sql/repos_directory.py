@@ -42,6 +42,11 @@ _ALL_SITES = select(t.sites)
 _m = t.memberships.c
 _MEMBERSHIPS_OF_ACCOUNT = select(t.memberships).where(_m.account_id == param(_m.account_id))
 _MEMBERSHIPS_OF_SITE = select(t.memberships).where(_m.cloud_id == param(_m.cloud_id))
+_MEMBERSHIPS_WITH_SITES = (
+    select(_m.account_id, _m.product, t.sites)
+    .select_from(t.memberships.join(t.sites, _s.cloud_id == _m.cloud_id))
+    .where(_m.account_id == param(_m.account_id))
+)
 _REMOVE_MEMBERSHIPS = delete(t.memberships).where(
     (_m.cloud_id == param(_m.cloud_id)) & (_m.account_id == param(_m.account_id))
 )
@@ -75,9 +80,20 @@ _b = t.app_site_blocks.c
 _BLOCKED_SITES = select(_b.cloud_id).where(_b.client_id == param(_b.client_id))
 
 
-def _account(row: Row[Any]) -> Account:
-    values = {name: getattr(row, name) for name in _ACCOUNT_FIELDS}
-    return Account(status=AccountStatus(row.status), **values)
+def _account(row: Row[Any], prefix: str = "") -> Account:
+    """The account in ``row``, whose columns may carry ``prefix`` (a join's labels)."""
+    values = {name: getattr(row, prefix + name) for name in _ACCOUNT_FIELDS}
+    return Account(status=AccountStatus(getattr(row, prefix + "status")), **values)
+
+
+def account_columns(prefix: str) -> list[Any]:
+    """The accounts table's columns labelled ``prefix + name``, to read an account in a join."""
+    return [column.label(prefix + column.name) for column in t.accounts.c]
+
+
+def account_in(row: Row[Any], prefix: str) -> Account | None:
+    """The account read by :func:`account_columns` (None when an outer join found none)."""
+    return None if getattr(row, prefix + "account_id") is None else _account(row, prefix)
 
 
 def _app(row: Row[Any]) -> App:
@@ -173,14 +189,15 @@ class SqlSites:
         if has_nul(cloud_id):
             return None
         row = self._db.first(_SITE, {"p_cloud_id": cloud_id})
-        return None if row is None else self._site(row)
+        return None if row is None else self.site(row)
 
     def list(self) -> Sequence[Site]:
-        found = [self._site(row) for row in self._db.rows(_ALL_SITES)]
+        found = [self.site(row) for row in self._db.rows(_ALL_SITES)]
         return sorted(found, key=lambda s: (s.name, s.cloud_id))
 
     @staticmethod
-    def _site(row: Row[Any]) -> Site:
+    def site(row: Row[Any]) -> Site:
+        """The site in ``row`` (its table's columns, perhaps among others)."""
         return Site(row.cloud_id, row.name, row.url, row.avatar_url, tuple(row.products))
 
 
@@ -211,6 +228,13 @@ class SqlMemberships:
         rows = self._db.rows(_MEMBERSHIPS_OF_ACCOUNT, {"p_account_id": account_id})
         found = [Membership(r.cloud_id, r.account_id, r.product) for r in rows]
         return sorted(found, key=lambda m: (m.cloud_id, m.product))
+
+    def with_sites(self, account_id: str) -> Sequence[tuple[Membership, Site]]:
+        if has_nul(account_id):
+            return []
+        rows = self._db.rows(_MEMBERSHIPS_WITH_SITES, {"p_account_id": account_id})
+        found = [(Membership(r.cloud_id, r.account_id, r.product), SqlSites.site(r)) for r in rows]
+        return sorted(found, key=lambda pair: (pair[0].cloud_id, pair[0].product))
 
     def for_site(self, cloud_id: str) -> Sequence[Membership]:
         if has_nul(cloud_id):

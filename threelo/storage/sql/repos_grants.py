@@ -21,9 +21,10 @@ from sqlalchemy import (
     update,
 )
 
-from threelo.core.models import Grant, TokenFamily
+from threelo.core.models import Account, Grant, TokenFamily
 from threelo.storage.sql import tables as t
 from threelo.storage.sql.boundary import Db, param
+from threelo.storage.sql.repos_directory import account_columns, account_in
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
 
 _SITE = "site_cloud_id"
@@ -50,6 +51,17 @@ _GRANTS: Select[Any] = select(t.grants, _gs.cloud_id.label(_SITE)).select_from(
     t.grants.outerjoin(t.grant_sites, _gs.grant_id == _g.grant_id)
 )
 _GRANT = _GRANTS.where(_g.grant_id == param(_g.grant_id))
+# The grant with its account, for the token endpoint: one statement instead of two.
+_ACCOUNT_OF = "account_"
+_GRANT_WITH_ACCOUNT = (
+    select(t.grants, _gs.cloud_id.label(_SITE), *account_columns(_ACCOUNT_OF))
+    .select_from(
+        t.grants.outerjoin(t.grant_sites, _gs.grant_id == _g.grant_id).outerjoin(
+            t.accounts, t.accounts.c.account_id == _g.account_id
+        )
+    )
+    .where(_g.grant_id == param(_g.grant_id))
+)
 _GRANT_FOR = _GRANTS.where(
     (_g.client_id == param(_g.client_id)) & (_g.account_id == param(_g.account_id))
 )
@@ -106,6 +118,15 @@ class SqlGrants:
         if has_nul(grant_id):
             return None
         return self._one(self._db.rows(_GRANT, {"p_grant_id": grant_id}))
+
+    def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
+        if has_nul(grant_id):
+            return None
+        found = _fold(self._db.rows(_GRANT_WITH_ACCOUNT, {"p_grant_id": grant_id}), "grant_id")
+        if not found:
+            return None
+        row, sites = found[0]
+        return self._grant(row, sites), account_in(row, _ACCOUNT_OF)
 
     def find(self, client_id: str, account_id: str) -> Grant | None:
         if has_nul(client_id, account_id):
