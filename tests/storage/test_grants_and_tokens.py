@@ -312,3 +312,20 @@ def test_a_grant_is_read_with_its_account_in_one_call(store: Store) -> None:
         assert tx.grants.get_with_account(orphan.grant_id) == (orphan, None)
         assert tx.grants.get_with_account("missing") is None
         assert tx.grants.get_with_account("nul\x00") is None
+
+
+def test_a_family_is_found_and_locked_through_one_of_its_tokens(store: Store) -> None:
+    family = b.family(sites=frozenset({"cloud-a", "cloud-b"}))
+    other = b.family()
+    token = b.refresh_token(family_id=family.family_id)
+    with store.transaction() as tx:
+        tx.families.add(family)
+        tx.families.add(other)
+        tx.refresh_tokens.add(token)
+        tx.refresh_tokens.add(b.refresh_token(family_id=other.family_id))
+    with store.transaction() as tx:
+        assert tx.families.of_token(token.digest, for_update=True) == family
+        assert tx.families.of_token("missing", for_update=True) is None
+        assert tx.families.of_token("nul\x00", for_update=True) is None
+    with store.reader() as tx:
+        assert tx.families.of_token(token.digest) == family

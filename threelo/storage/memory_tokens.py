@@ -90,6 +90,10 @@ class MemoryFamilies:
     def get(self, family_id: str, *, for_update: bool = False) -> TokenFamily | None:
         return self._t.families.get(family_id)  # the store-wide lock already serialises writers
 
+    def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
+        token = self._t.refresh_tokens.get(digest)
+        return None if token is None else self._t.families.get(token.family_id)
+
     def update(self, family: TokenFamily) -> None:
         """Update the stored family; its sites stay those it was created with."""
         family = checked(family)

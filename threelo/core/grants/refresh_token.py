@@ -29,9 +29,8 @@ def _refused(detail: str) -> Refusal:
 
 class RefreshTokenGrant:
     def look_up(self, tx: Tx, params: Mapping[str, str]) -> object:
-        """The presented token's row, for its family id (which never changes)."""
-        value = params.get("refresh_token")
-        return tx.refresh_tokens.get(digest(value)) if value else None
+        # Nothing: the token's family is found and locked by one read inside the write unit.
+        return None
 
     def handle(
         self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str], found: object
@@ -43,14 +42,14 @@ class RefreshTokenGrant:
         # is always the grant's scopes, never more (RFC 6749 §6).
         now = platform.clock.now()
         key = digest(value)
-        if not isinstance(found, RefreshToken):
-            return _refused("unknown refresh token")
-        family = tx.families.get(found.family_id, for_update=True)
-        # Read the token again under the family's lock: the first read may predate a
-        # concurrent rotation that committed while this request waited for the lock, and
+        family = tx.families.of_token(key, for_update=True)
+        # Read the token only once its family is locked: a read from before the lock may
+        # predate a concurrent rotation that committed while this request waited for it, and
         # a stale "unspent" would look like a replay and revoke a healthy family.
         token = tx.refresh_tokens.get(key)
-        if family is None or token is None or family.revoked_at is not None:
+        if token is None:
+            return _refused("unknown refresh token")
+        if family is None or family.revoked_at is not None:
             return _refused("family revoked")
         if family.client_id != app.client_id:
             # RFC 6819 §5.2.2.2: a token presented by another client is treated as stolen.

@@ -213,6 +213,14 @@ _FAMILY = _FAMILIES.where(_f.family_id == param(_f.family_id))
 # PostgreSQL locks only the family's row: FOR UPDATE cannot apply to an outer join's nullable
 # side. SQLite renders no FOR UPDATE; its writers hold the database's write lock already.
 _FAMILY_FOR_UPDATE = _FAMILY.with_for_update(of=t.token_families)
+_FAMILY_OF_TOKEN = _FAMILIES.where(
+    _f.family_id.in_(
+        select(t.refresh_tokens.c.family_id).where(
+            t.refresh_tokens.c.digest == param(t.refresh_tokens.c.digest)
+        )
+    )
+)
+_FAMILY_OF_TOKEN_FOR_UPDATE = _FAMILY_OF_TOKEN.with_for_update(of=t.token_families)
 _FAMILIES_OF_GRANT = _FAMILIES.where(_f.grant_id == param(_f.grant_id))
 _UPDATE_FAMILY = (
     update(t.token_families)
@@ -280,6 +288,13 @@ class SqlFamilies:
             return None
         query = _FAMILY_FOR_UPDATE if for_update else _FAMILY
         found = _fold(self._db.rows(query, {"p_family_id": family_id}), "family_id")
+        return self._family(*found[0]) if found else None
+
+    def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
+        if has_nul(digest):
+            return None
+        query = _FAMILY_OF_TOKEN_FOR_UPDATE if for_update else _FAMILY_OF_TOKEN
+        found = _fold(self._db.rows(query, {"p_digest": digest}), "family_id")
         return self._family(*found[0]) if found else None
 
     def update(self, family: TokenFamily) -> None:
