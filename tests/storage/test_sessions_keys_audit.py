@@ -94,3 +94,20 @@ def test_audit_limit_caps_the_result(store: Store, limit: int) -> None:
             tx.audit.add(b.audit_event(at=b.at(n)))
     with store.reader() as tx:
         assert len(tx.audit.recent(limit=limit)) == min(limit, 3)
+
+
+def test_a_session_is_read_with_its_account_in_one_call(store: Store) -> None:
+    account = b.account(account_id="acc-1")
+    signed_in = b.session(account_id="acc-1", authenticated_at=b.at(1))
+    anonymous = b.session()
+    orphan = b.session(account_id="acc-gone", authenticated_at=b.at(1))
+    with store.transaction() as tx:
+        tx.accounts.add(account)
+        for session in (signed_in, anonymous, orphan):
+            tx.sessions.add(session)
+    with store.reader() as tx:
+        assert tx.sessions.get_with_account(signed_in.digest) == (signed_in, account)
+        assert tx.sessions.get_with_account(anonymous.digest) == (anonymous, None)
+        assert tx.sessions.get_with_account(orphan.digest) == (orphan, None)
+        assert tx.sessions.get_with_account("missing") is None
+        assert tx.sessions.get_with_account("nul\x00") is None

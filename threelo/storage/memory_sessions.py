@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from threelo.core.models import AuditEvent, PendingAuthorization, Session, SigningKey
+from threelo.core.models import Account, AuditEvent, PendingAuthorization, Session, SigningKey
 from threelo.core.ports import Conflict
 from threelo.storage.memory_state import Journal, Tables
 from threelo.storage.values import checked, utc
@@ -52,6 +52,13 @@ class MemorySessions:
 
     def get(self, digest: str) -> Session | None:
         return self._t.sessions.get(digest)
+
+    def get_with_account(self, digest: str) -> tuple[Session, Account | None] | None:
+        session = self._t.sessions.get(digest)
+        if session is None:
+            return None
+        account_id = session.account_id
+        return session, None if account_id is None else self._t.accounts.get(account_id)
 
     def delete(self, digest: str) -> None:
         if digest in self._t.sessions:

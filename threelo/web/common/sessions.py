@@ -63,11 +63,22 @@ def _load(request: Request, tx: Tx | None = None) -> Session | None:
     return session
 
 
+def _load_with_account(request: Request, tx: Tx) -> tuple[Session | None, Account | None]:
+    """:func:`_load` and the session's account, in one read."""
+    value = _cookie(request)
+    if value is None:
+        return None, None
+    found = tx.sessions.get_with_account(digest(value))
+    if found is None or found[0].expires_at <= web_context(request).platform.clock.now():
+        return None, None
+    return found
+
+
 def current_account(request: Request, tx: Tx | None = None) -> Account | None:
     """The signed-in, active account of this request, or None.
 
-    Session and account are read in one unit of work (``tx`` when given, so that a caller
-    with a reader open adds two statements rather than two units of work).
+    Session and account are read in one statement, in ``tx`` when given (so that a caller
+    with a reader open adds a statement rather than a unit of work).
     """
     if tx is None:
         if getattr(request.state, _CACHE, _MISSING) is not _MISSING or _cookie(request) is None:
@@ -78,11 +89,14 @@ def current_account(request: Request, tx: Tx | None = None) -> Account | None:
             return current_account(request, reader)
     cached: object = getattr(request.state, _CACHE, _MISSING)
     if cached is _MISSING:
-        cached = _load(request, tx)
-        setattr(request.state, _CACHE, cached)
-    if not isinstance(cached, Session) or cached.account_id is None:
+        session, account = _load_with_account(request, tx)
+        setattr(request.state, _CACHE, session)
+    else:
+        session = cached if isinstance(cached, Session) else None
+        account_id = session.account_id if session is not None else None
+        account = tx.accounts.get(account_id) if account_id is not None else None
+    if session is None or session.account_id is None:
         return None
-    account = tx.accounts.get(cached.account_id)
     if account is None or not account.active:  # CONTRACT §2: inactive accounts are signed out
         return None
     return account
