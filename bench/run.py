@@ -30,7 +30,7 @@ What it does (see docs/performance.md):
    ``bench/results/<UTC stamp>.json`` + ``.md``.  Raw harness output stays in ``bench/work/``.
 
 Every process it starts is stopped by its PID (SIGTERM, then SIGKILL of its own process group)
-on success, failure and Ctrl+C.
+on success, failure and Ctrl+C.  One run at a time per checkout (``bench/work/run.lock``).
 """
 
 # ruff: noqa: S603, S310  (fixed command lines; urlopen only on http://127.0.0.1)
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -910,6 +911,14 @@ def main() -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # One run at a time: a second one would drop and recreate the first's PostgreSQL database
+    # and share its ports, and both would report failures that are not the servers'.
+    lock = open(WORK / "run.lock", "w")  # noqa: SIM115 -- held until the process exits
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another bench/run.py is running on this checkout; wait for it", file=sys.stderr)
+        return 2
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
