@@ -36,19 +36,16 @@ def exchange(
         raise UnsupportedGrantType("Unsupported grant type")
     outcome: Issuance | Refusal
     store = platform.store
-    app, found = None, None
+    app = None
     if store.one_writer:
-        # Client authentication and the handler's look-up only read: keep them out of the
-        # section all writers queue for.
+        # Client authentication only reads: keep it out of the section all writers queue for.
         with store.reader() as tx:
             app = authenticate_client(tx, creds)
-            found = handler.look_up(tx, params)
     with store.transaction() as tx:
         if app is None:
             app = authenticate_client(tx, creds)
-            found = handler.look_up(tx, params)
         # A refusal is a value, not an exception, so that what it revoked commits.
-        outcome = handler.handle(platform, tx, app, params, found)
+        outcome = handler.handle(platform, tx, app, params)
     if isinstance(outcome, Refusal):
         if outcome.revoked_family is not None:
             # Seen at once on this process (CONTRACT §1), after the revocation committed.

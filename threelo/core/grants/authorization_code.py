@@ -21,13 +21,10 @@ def _refused(detail: str, revoked_family: str | None = None) -> Refusal:
 
 
 class AuthorizationCodeGrant:
-    def look_up(self, tx: Tx, params: Mapping[str, str]) -> object:
-        # Nothing: the code is read by the update that burns it, inside the write unit.
-        return None
-
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str], found: object
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
     ) -> Issuance | Refusal:
+        # The code is read by the update that burns it, inside the write unit.
         value = params.get("code")
         redirect_uri = params.get("redirect_uri")
         if not value:

@@ -52,11 +52,6 @@ class TokenResponse:
 
 
 class GrantHandler(Protocol):
-    def look_up(self, tx: Tx, params: Mapping[str, str]) -> object:
-        """Reads that need no lock, done before the write unit (in a reader where the store
-        has one writer at a time); what it returns is handed to :meth:`handle`."""
-        ...
-
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str], found: object
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
     ) -> Issuance | Refusal: ...

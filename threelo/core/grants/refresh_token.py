@@ -28,12 +28,8 @@ def _refused(detail: str) -> Refusal:
 
 
 class RefreshTokenGrant:
-    def look_up(self, tx: Tx, params: Mapping[str, str]) -> object:
-        # Nothing: the token's family is found and locked by one read inside the write unit.
-        return None
-
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str], found: object
+        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
     ) -> Issuance | Refusal:
         value = params.get("refresh_token")
         if not value:
@@ -57,8 +53,7 @@ class RefreshTokenGrant:
         expired = _expiry(platform, family, now)
         if expired:
             return _revoke(tx, family, now, expired)
-        found = tx.grants.get_with_account(family.grant_id)
-        grant, account = found if found is not None else (None, None)
+        grant, account = tx.grants.get_with_account(family.grant_id) or (None, None)
         if grant is None or grant.account_id != family.account_id:
             return _revoke(tx, family, now, "grant or account gone")
         if account is None or not account.active:

@@ -86,18 +86,15 @@ _IGNORING: dict[str, dict[Table, Executable]] = {
 }
 
 
-# A plain INSERT for every table (what :meth:`Db.defer_insert` runs), built once so that its
-# compiled form is found in the statement cache.
-_PLAIN: dict[Table, Executable] = {}
-
-
 def _plain_inserts() -> dict[Table, Executable]:
     from threelo.storage.sql import tables
 
     return {table: table.insert() for table in tables.metadata.tables.values()}
 
 
-_PLAIN.update(_plain_inserts())
+# A plain INSERT for every table (what :meth:`Db.defer_insert` runs), built once so that its
+# compiled form is found in the statement cache.
+_PLAIN: dict[Table, Executable] = _plain_inserts()
 
 
 class Db:
@@ -163,15 +160,7 @@ class Db:
 
     def write_many(self, statement: Executable, params: Sequence[Params]) -> None:
         """Run one INSERT, UPDATE or DELETE for each parameter set (one round trip)."""
-        if not self._writable:
-            raise ReadOnlyTransaction("cannot write inside Store.reader()")
-        if not params:
-            return
-        prepared = self._prepared(statement, params[0])
-        if prepared is None:
-            self._execute(statement, params)
-        else:
-            self._run(prepared, params, many=True)
+        self._write_many(statement, params, wait=True)
 
     def defer(self, statement: Executable, params: Params | None = None) -> None:
         """Run an INSERT, UPDATE or DELETE whose row count nobody reads.
@@ -190,6 +179,9 @@ class Db:
 
     def defer_many(self, statement: Executable, params: Sequence[Params]) -> None:
         """:meth:`defer` for one statement and several parameter sets."""
+        self._write_many(statement, params, wait=False)
+
+    def _write_many(self, statement: Executable, params: Sequence[Params], *, wait: bool) -> None:
         if not self._writable:
             raise ReadOnlyTransaction("cannot write inside Store.reader()")
         if not params:
@@ -198,7 +190,7 @@ class Db:
         if prepared is None:
             self._execute(statement, params)
         else:
-            self._run(prepared, params, many=True, wait=False)
+            self._run(prepared, params, many=True, wait=wait)
 
     def defer_insert(self, table: Table, values: Params) -> None:
         """Insert one row with a key no other row can have (a fresh random id or digest), as a

@@ -48,16 +48,13 @@ def _cookie(request: Request) -> str | None:
     return value
 
 
-def _load(request: Request, tx: Tx | None = None) -> Session | None:
+def _load(request: Request) -> Session | None:
     value = _cookie(request)
     if value is None:
         return None
     ctx = web_context(request)
-    if tx is None:
-        with ctx.platform.store.reader() as reader:
-            session = reader.sessions.get(digest(value))
-    else:
-        session = tx.sessions.get(digest(value))
+    with ctx.platform.store.reader() as reader:
+        session = reader.sessions.get(digest(value))
     if session is None or session.expires_at <= ctx.platform.clock.now():
         return None
     return session
