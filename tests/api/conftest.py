@@ -31,6 +31,7 @@ from threelo.web.api import routes
 from threelo.web.api.limits import ApiLimits
 from threelo.web.common.ratelimit import MemoryRateLimiter, RateLimiter
 from threelo.web.context import WebContext
+from threelo.web.server import HTTP_PROTOCOL
 
 ISSUER = "http://127.0.0.1:8000"
 
@@ -153,7 +154,8 @@ class ThreadServer:
         self.host = host
         self.port = free_port(host)
         config = uvicorn.Config(app, host=host, port=self.port, log_level="error",
-                                lifespan="off", proxy_headers=False)
+                                lifespan="off", proxy_headers=False,
+                                http=HTTP_PROTOCOL)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -38,6 +38,7 @@ def test_worker_processes_get_the_settings_the_command_chose(
     )  # fmt: skip
     server.serve(settings, "127.0.0.1", 9123)
     assert seen["workers"] == 2 and seen["factory"] is True
+    assert seen["http"] == server.HTTP_PROTOCOL  # each response in one socket write
     assert os.environ["THREELO_DATABASE_URL"] == "sqlite:///demo.db"
     assert os.environ["THREELO_ISSUER"] == "http://127.0.0.1:9123"
     assert os.environ["THREELO_SECRET_KEY"] == "k" * 40

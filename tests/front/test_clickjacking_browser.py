@@ -18,6 +18,7 @@ import uvicorn
 
 from tests.processes import free_port
 from threelo.storage import MemoryStore
+from threelo.web.server import HTTP_PROTOCOL
 
 from .conftest import World, build_world, make_app
 from .helpers import PASSWORD, authorize_params
@@ -63,7 +64,8 @@ def threelo_server() -> Iterator[tuple[str, World]]:
     origin = f"http://127.0.0.1:{port}"
     server = uvicorn.Server(
         uvicorn.Config(
-            make_app(world, issuer=origin), host="127.0.0.1", port=port, log_level="warning"
+            make_app(world, issuer=origin), host="127.0.0.1", port=port, log_level="warning",
+            http=HTTP_PROTOCOL,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

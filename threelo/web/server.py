@@ -18,6 +18,9 @@ from threelo.storage.sql.engine import is_memory_sqlite, normalise_url
 
 SQLITE_WORKERS = 2
 
+# Each response in one socket write (threelo.web.http_protocol); a path, so workers import it.
+HTTP_PROTOCOL = "threelo.web.http_protocol:CoalescingHttpToolsProtocol"
+
 
 def worker_count(settings: Settings) -> int:
     if settings.workers:
@@ -51,10 +54,16 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
             workers=workers,
             log_level="warning",
             proxy_headers=False,
+            http=HTTP_PROTOCOL,
         )
         return
     from threelo.web.app import create_app
 
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        http=HTTP_PROTOCOL,
     )
