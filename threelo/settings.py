@@ -37,6 +37,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     products_file: str = ""
     workers: int = 0  # 0: by store (threelo.web.server.worker_count)
+    store_threads: int = 0  # 0: store calls on the event loop (threelo.web.common.offload)
     trust_forwarded_for: bool = False
 
     @property
@@ -143,6 +144,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(f"THREELO_WORKERS must be a whole number, got {v!r}") from None
         if values["workers"] < 0:  # type: ignore[operator]
             raise SettingsError(f"THREELO_WORKERS must be 0 or more, got {v!r}")
+    if (v := get("THREELO_STORE_THREADS")) is not None:
+        values["store_threads"] = _store_threads(v)
     if (v := get("THREELO_TRUST_FORWARDED_FOR")) is not None:
         values["trust_forwarded_for"] = _bool("THREELO_TRUST_FORWARDED_FOR", v)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _store_threads(v: str) -> int:
+    from threelo.storage.sql.engine import POOL_SIZE  # no more threads than pooled connections
+
+    try:
+        n = int(v)
+    except ValueError:
+        n = -1
+    if not 0 <= n <= POOL_SIZE:
+        raise SettingsError(
+            f"THREELO_STORE_THREADS must be a whole number from 0 to {POOL_SIZE}, got {v!r}"
+        )
+    return n

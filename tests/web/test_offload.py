@@ -10,7 +10,6 @@ import time
 import pytest
 
 from threelo.storage.memory import MemoryStore
-from threelo.storage.sql.engine import POOL_SIZE
 from threelo.web.app import build_context
 from threelo.web.common.offload import run_store
 from threelo.web.context import WebContext
@@ -53,7 +52,3 @@ async def test_an_embedded_store_runs_inline_on_the_event_loop() -> None:
     ctx, gauge = _context(inline=True, concurrency=3), _Gauge()
     assert await run_store(ctx, gauge.work) == 1
     assert gauge.threads == {threading.get_ident()}
-
-
-def test_a_built_context_limits_store_work_to_the_pool_size() -> None:
-    assert build_context(store=MemoryStore()).store_concurrency == POOL_SIZE

@@ -44,16 +44,9 @@ def build_context(
         platform=platform,
         settings=settings,
         limiter=limiter or limiter_for(settings.redis_url),
-        inline_store=_embedded(store),
-        store_concurrency=_pool_size(),
+        inline_store=settings.store_threads == 0 or _embedded(store),
+        store_concurrency=settings.store_threads or 1,
     )
-
-
-def _pool_size() -> int:
-    """How many connections a networked store keeps open (web.common.offload)."""
-    from threelo.storage.sql.engine import POOL_SIZE
-
-    return POOL_SIZE
 
 
 def _embedded(store: Store) -> bool:

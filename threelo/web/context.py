@@ -17,5 +17,5 @@ class WebContext:
     platform: Platform
     settings: Settings
     limiter: RateLimiter
-    inline_store: bool = False  # run store calls on the event loop (embedded stores)
+    inline_store: bool = False  # run store calls on the event loop (the default when served)
     store_concurrency: int = 10  # otherwise at most this many on worker threads at once

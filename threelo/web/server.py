@@ -1,10 +1,14 @@
 """Serving the application with uvicorn (uvloop + httptools, from ``uvicorn[standard]``).
 
 Worker processes, when ``THREELO_WORKERS`` is 0 (the default), are chosen by the store, as
-measured with ``bench/run.py`` (docs/performance.md): one per core for PostgreSQL; for a SQLite
-file at most two, since SQLite admits one writer at a time and every token request writes, so a
-third process would only queue for the write lock (two did 1.3-1.6x the token requests and /me
-calls of one, on two cores). An in-memory SQLite database lives in one process, so it gets one.
+measured with ``bench/run.py`` (docs/performance.md). For PostgreSQL, two per core: each
+process runs one unit of work at a time on its event loop (web.common.offload), so while one
+waits for the database another uses the core (four processes on two cores did 12-25 % more token
+requests than two with store threads, at a third of the p99; six did no better than four); with
+``THREELO_STORE_THREADS`` set, one per core. For a SQLite file at most two, since SQLite admits
+one writer at a time and every token request writes, so a third process would only queue for
+the write lock (two did 1.3-1.6x the token requests and /me calls of one, on two cores). An
+in-memory SQLite database lives in one process, so it gets one.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from threelo.settings import Settings
 from threelo.storage.sql.engine import is_memory_sqlite, normalise_url
 
 SQLITE_WORKERS = 2
+POSTGRES_WORKERS_PER_CORE = 2  # when store calls run on the event loop (the default)
 
 # Each response in one socket write (threelo.web.http_protocol); a path, so workers import it.
 HTTP_PROTOCOL = "threelo.web.http_protocol:CoalescingHttpToolsProtocol"
@@ -30,7 +35,9 @@ def worker_count(settings: Settings) -> int:
         if is_memory_sqlite(normalise_url(settings.database_url)):
             return 1
         return min(cores, SQLITE_WORKERS)
-    return cores
+    if settings.store_threads:
+        return cores
+    return cores * POSTGRES_WORKERS_PER_CORE
 
 
 def _export(settings: Settings) -> None:

@@ -1,15 +1,21 @@
-"""Where store-bound work runs: inline on the event loop for SQLite and the memory store,
-on a worker thread for a networked database.
+"""Where store-bound work runs: inline on the event loop unless ``THREELO_STORE_THREADS`` asks
+for worker threads (only ever for a networked database).
 
-An embedded store answers in microseconds without waiting on a socket, so a hop to a worker
-thread (and the interpreter lock handed back and forth) would cost more than the work. A
-PostgreSQL round trip does wait, so it leaves the event loop free for other requests.
+On the event loop a unit of work runs to its end before the process serves anything else. An
+embedded store answers in microseconds, and a PostgreSQL unit on a nearby server in a few
+round trips of tens of microseconds each, so a hop to a worker thread and back (and the
+interpreter lock handed over twice) cost more than the wait it frees: on PostgreSQL the hop was
+10-15 % of the CPU of a token request and tripled its p99 (docs/performance.md). The server
+runs two processes per core for PostgreSQL instead (web.server), so one process's wait is
+another's turn. Units never wait on anything but their own statements, so a row lock one holds
+is released without help from the loop of any other.
 
-No more threads run store work at once than the store's pool keeps connections
-(``WebContext.store_concurrency``). With more, each request past the pool's size opened a
-connection and closed it again on the way out: a new PostgreSQL server process, its
+A database far enough away that round trips take a millisecond or more is better served by
+threads: with ``THREELO_STORE_THREADS=n`` no more than ``n`` run store work at once per process,
+and ``n`` is at most the store's pool size. With more, each request past the pool's size opened
+a connection and closed it again on the way out: a new PostgreSQL server process, its
 authentication and a cold statement cache per request, which under load cost more than the
-requests themselves (docs/performance.md).
+requests themselves.
 """
 
 from __future__ import annotations
