@@ -36,13 +36,13 @@ def _driver(tx: Any) -> psycopg.Connection[Any]:
 
 
 def _assert_as_lent(store: SqlStore, expected: psycopg.Connection[Any]) -> None:
-    # Units run one after another here, so the pool holds this one connection only.
-    with store.engine.connect() as connection:
-        raw = connection.connection.dbapi_connection
-        assert raw is expected
-        assert raw.autocommit is False
-        assert raw.pgconn.pipeline_status == pq.PipelineStatus.OFF
-        assert raw.info.transaction_status == pq.TransactionStatus.IDLE
+    # The main thread keeps its connection between units (store.py), in the state the pool
+    # lends connections in, and the next unit gets it again.
+    assert expected.autocommit is False
+    assert expected.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert expected.info.transaction_status == pq.TransactionStatus.IDLE
+    with store.reader() as tx:
+        assert _driver(tx) is expected
 
 
 def test_every_kind_of_unit_hands_its_connection_back_as_it_was_lent(pg_store: SqlStore) -> None:

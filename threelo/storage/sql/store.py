@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 from functools import cached_property
 from types import TracebackType
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
@@ -113,13 +115,13 @@ class SqlStore:
             else None
         )
         self.one_writer = self._writer is not None
-        # A SQLite file's units of work on the main thread keep its connection between units
-        # instead of checking one out of the pool each time (~20 µs of SQLAlchemy pool and
-        # Connection bookkeeping per unit, two units per token request; bench/app_micro.py).
-        # The main thread is where the server's event loop runs SQLite units inline
-        # (web/common/offload.py); worker threads, which come and go, use the pool, so that no
-        # number of them can hold it empty.
-        self._hold = self._writer is not None
+        # Units of work on the main thread keep their connection between units instead of
+        # checking one out of the pool each time (~20 µs of SQLAlchemy pool and Connection
+        # bookkeeping per unit, two units per token request; bench/app_micro.py). The main
+        # thread is where the server's event loop runs units inline (web/common/offload.py);
+        # worker threads, which come and go, use the pool, so that no number of them can hold
+        # it empty. (A shared in-memory SQLite connection is the pool's only one: not held.)
+        self._hold = self._writer is not None or self.dialect_name == "postgresql"
         self._held: Connection | None = None
         self._checkpointer: WalCheckpointer | None = (
             WalCheckpointer(database, self._writer)
@@ -256,14 +258,19 @@ class _Unit:
 
 
 def _idle(connection: Connection) -> bool:
-    """Open, valid, and outside a transaction both for SQLAlchemy and for SQLite itself."""
+    """Open, valid, and outside a transaction both for SQLAlchemy and for the driver."""
     if connection.closed or connection.invalidated or connection.in_transaction():
         return False
     try:
         raw = connection.connection.dbapi_connection
     except sa_exc.SQLAlchemyError:
         return False
-    return raw is not None and not raw.in_transaction
+    if raw is None:
+        return False
+    if isinstance(raw, sqlite3.Connection):
+        return not raw.in_transaction
+    # psycopg: a connection the server closed shows as BAD; one left mid-transaction, not IDLE
+    return not raw.closed and raw.info.transaction_status == TransactionStatus.IDLE
 
 
 def _conforms(store: SqlStore) -> Store:  # mypy checks the class against the port
