@@ -100,7 +100,7 @@ def _form(raw: bytes) -> dict[str, Any]:
 
 
 async def read_params(request: Request) -> dict[str, str]:
-    if request.url.query:
+    if request.scope.get("query_string"):  # the raw bytes: no URL object to build
         raise InvalidRequest("Parameters must be sent in the request body, not the URI")
     declared = request.headers.get("content-length")
     if declared is not None and not (declared.isascii() and declared.isdigit()):
