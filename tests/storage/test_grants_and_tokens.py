@@ -329,3 +329,54 @@ def test_a_family_is_found_and_locked_through_one_of_its_tokens(store: Store) ->
         assert tx.families.of_token("nul\x00", for_update=True) is None
     with store.reader() as tx:
         assert tx.families.of_token(token.digest) == family
+
+
+def test_a_code_is_redeemed_with_its_grant_and_account_in_one_call(store: Store) -> None:
+    """The code exchange's first read (one statement on PostgreSQL): the same answers as
+    ``redeem`` followed by ``get_with_account``, and the code burnt exactly once."""
+    account = b.account(account_id="account-1")
+    grant = b.grant()  # two sites: the join returns two rows that must fold into one grant
+    orphan = b.grant(client_id="client-2", account_id="account-gone")
+    code = b.code(grant_id=grant.grant_id)
+    of_orphan = b.code(grant_id=orphan.grant_id, account_id="account-gone")
+    of_nothing = b.code(grant_id="grant-deleted")
+    with store.transaction() as tx:
+        tx.accounts.add(account)
+        tx.grants.add(grant)
+        tx.grants.add(orphan)
+        for c in (code, of_orphan, of_nothing):
+            tx.codes.add(c)
+    with store.transaction() as tx:
+        assert tx.codes.redeem_with_grant(code.digest, b.at(5)) == (
+            dataclasses.replace(code, redeemed_at=b.at(5)),
+            (grant, account),
+        )
+        assert tx.codes.redeem_with_grant(code.digest, b.at(6)) is None  # burnt already
+        assert tx.codes.redeem_with_grant(of_orphan.digest, b.at(5)) == (
+            dataclasses.replace(of_orphan, redeemed_at=b.at(5)),
+            (orphan, None),
+        )
+        assert tx.codes.redeem_with_grant(of_nothing.digest, b.at(5)) == (
+            dataclasses.replace(of_nothing, redeemed_at=b.at(5)),
+            None,
+        )
+        assert tx.codes.redeem_with_grant("missing", b.at(5)) is None
+        assert tx.codes.redeem_with_grant("nul\x00", b.at(5)) is None
+    with store.reader() as tx:  # the burn committed with the unit
+        assert tx.codes.get(code.digest) == dataclasses.replace(code, redeemed_at=b.at(5))
+        burnt = dataclasses.replace(of_nothing, redeemed_at=b.at(5))
+        assert tx.codes.get(of_nothing.digest) == burnt
+
+
+def test_a_code_redeemed_with_its_grant_in_a_unit_that_failed_stays_redeemable(
+    store: Store,
+) -> None:
+    code = b.code()
+    with store.transaction() as tx:
+        tx.codes.add(code)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        assert tx.codes.redeem_with_grant(code.digest, b.at(5)) is not None
+        raise RuntimeError("boom")
+    with store.transaction() as tx:
+        found = tx.codes.redeem_with_grant(code.digest, b.at(7))
+        assert found is not None and found[0].redeemed_at == b.at(7)

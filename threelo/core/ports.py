@@ -146,6 +146,14 @@ class CodeRepo(Protocol):
         when it is unknown or already was redeemed."""
         ...
 
+    def redeem_with_grant(
+        self, digest: str, at: datetime
+    ) -> tuple[AuthorizationCode, tuple[Grant, Account | None] | None] | None:
+        """:meth:`redeem`, and the redeemed code's grant with its account as
+        :meth:`GrantRepo.get_with_account` reads them (None when the grant is gone): one
+        statement where the database allows it."""
+        ...
+
     def set_family(self, digest: str, family_id: str) -> None: ...
     def delete_for_grant(self, grant_id: str) -> int: ...
     def purge_expired(self, before: datetime) -> int:

@@ -194,6 +194,15 @@ class MemoryCodes:
         self._j.writing(self._t.codes)[digest] = redeemed
         return redeemed
 
+    def redeem_with_grant(
+        self, digest: str, at: datetime
+    ) -> tuple[AuthorizationCode, tuple[Grant, Account | None] | None] | None:
+        code = self.redeem(digest, at)
+        if code is None:
+            return None
+        grant = self._t.grants.get(code.grant_id)
+        return code, None if grant is None else (grant, self._t.accounts.get(grant.account_id))
+
     def set_family(self, digest: str, family_id: str) -> None:
         reject_nul_values(family_id=family_id)
         code = self._t.codes.get(digest)

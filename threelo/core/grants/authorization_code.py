@@ -8,7 +8,7 @@ from datetime import datetime
 from threelo.core.errors import INVALID_CODE, InvalidGrant, InvalidRequest
 from threelo.core.grants.base import Issuance, Refusal
 from threelo.core.grants.issue import granted_scopes, mark_used, new_refresh_token
-from threelo.core.models import App, AuditEvent, AuthorizationCode, TokenFamily
+from threelo.core.models import Account, App, AuditEvent, AuthorizationCode, Grant, TokenFamily
 from threelo.core.pkce import verify
 from threelo.core.platform import Platform
 from threelo.core.ports import Tx
@@ -36,13 +36,15 @@ class AuthorizationCodeGrant:
         # Burn first, with a conditional update: of any number of concurrent redemptions
         # exactly one wins (security-catalogue AC-02). Every later failure leaves it burnt,
         # so a stolen code cannot be tried against guessed verifiers (RFC 9700 §4.5.3.1).
-        code = tx.codes.redeem(key, now)
-        if code is None:
+        # The code's grant comes with it, read after the update in the same statement or unit.
+        redeemed = tx.codes.redeem_with_grant(key, now)
+        if redeemed is None:
             return _replayed(tx, key, now)
+        code, found = redeemed
         problem = _check(code, app, redirect_uri, params.get("code_verifier"), now)
         if problem:
             return _refused(problem)
-        return _start_family(platform, tx, app, code, now)
+        return _start_family(platform, tx, app, code, found, now)
 
 
 def _check(
@@ -86,9 +88,13 @@ def _replayed(tx: Tx, key: str, now: datetime) -> Refusal:
 
 
 def _start_family(
-    platform: Platform, tx: Tx, app: App, code: AuthorizationCode, now: datetime
+    platform: Platform,
+    tx: Tx,
+    app: App,
+    code: AuthorizationCode,
+    found: tuple[Grant, Account | None] | None,
+    now: datetime,
 ) -> Issuance | Refusal:
-    found = tx.grants.get_with_account(code.grant_id)
     if found is None:
         return _refused("grant revoked since the code was issued")
     grant, account = found  # the grant's account, which must be the code's

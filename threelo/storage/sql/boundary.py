@@ -158,6 +158,12 @@ class Db:
             raise ReadOnlyTransaction("cannot write inside Store.reader()")
         return self.first(statement, params)
 
+    def write_returning_all(self, statement: Executable, params: Params | None = None) -> list[Any]:
+        """Run a statement that writes and returns rows (``WITH … UPDATE … RETURNING``); all."""
+        if not self._writable:
+            raise ReadOnlyTransaction("cannot write inside Store.reader()")
+        return self.rows(statement, params)
+
     def write_many(self, statement: Executable, params: Sequence[Params]) -> None:
         """Run one INSERT, UPDATE or DELETE for each parameter set (one round trip)."""
         self._write_many(statement, params, wait=True)

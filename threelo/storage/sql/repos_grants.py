@@ -27,17 +27,17 @@ from threelo.storage.sql.boundary import Db, param
 from threelo.storage.sql.repos_directory import account_columns, account_in
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
 
-_SITE = "site_cloud_id"
+SITE = "site_cloud_id"
 
 
-def _fold(rows: Iterable[Row[Any]], key: str) -> list[tuple[Row[Any], frozenset[str]]]:
+def fold_sites(rows: Iterable[Row[Any]], key: str) -> list[tuple[Row[Any], frozenset[str]]]:
     """Owner rows of a LEFT JOIN with their link table, each with its set of sites."""
     owners: dict[str, tuple[Row[Any], set[str]]] = {}
     for row in rows:
         found = owners.get(getattr(row, key))
         if found is None:
             found = owners[getattr(row, key)] = (row, set())
-        site = getattr(row, _SITE)
+        site = getattr(row, SITE)
         if site is not None:
             found[1].add(site)
     return [(row, frozenset(sites)) for row, sites in owners.values()]
@@ -47,14 +47,14 @@ def _fold(rows: Iterable[Row[Any]], key: str) -> list[tuple[Row[Any], frozenset[
 
 _g = t.grants.c
 _gs = t.grant_sites.c
-_GRANTS: Select[Any] = select(t.grants, _gs.cloud_id.label(_SITE)).select_from(
+_GRANTS: Select[Any] = select(t.grants, _gs.cloud_id.label(SITE)).select_from(
     t.grants.outerjoin(t.grant_sites, _gs.grant_id == _g.grant_id)
 )
 _GRANT = _GRANTS.where(_g.grant_id == param(_g.grant_id))
 # The grant with its account, for the token endpoint: one statement instead of two.
-_ACCOUNT_OF = "account_"
+ACCOUNT_OF = "account_"
 _GRANT_WITH_ACCOUNT = (
-    select(t.grants, _gs.cloud_id.label(_SITE), *account_columns(_ACCOUNT_OF))
+    select(t.grants, _gs.cloud_id.label(SITE), *account_columns(ACCOUNT_OF))
     .select_from(
         t.grants.outerjoin(t.grant_sites, _gs.grant_id == _g.grant_id).outerjoin(
             t.accounts, t.accounts.c.account_id == _g.account_id
@@ -122,11 +122,11 @@ class SqlGrants:
     def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
         if has_nul(grant_id):
             return None
-        found = _fold(self._db.rows(_GRANT_WITH_ACCOUNT, {"p_grant_id": grant_id}), "grant_id")
+        found = fold_sites(self._db.rows(_GRANT_WITH_ACCOUNT, {"p_grant_id": grant_id}), "grant_id")
         if not found:
             return None
         row, sites = found[0]
-        return self._grant(row, sites), account_in(row, _ACCOUNT_OF)
+        return self.grant_of(row, sites), account_in(row, ACCOUNT_OF)
 
     def find(self, client_id: str, account_id: str) -> Grant | None:
         if has_nul(client_id, account_id):
@@ -184,11 +184,11 @@ class SqlGrants:
         return found[0] if found else None
 
     def _many(self, rows: Sequence[Row[Any]]) -> Sequence[Grant]:
-        grants = [self._grant(row, sites) for row, sites in _fold(rows, "grant_id")]
+        grants = [self.grant_of(row, sites) for row, sites in fold_sites(rows, "grant_id")]
         return sorted(grants, key=lambda g: (g.created_at, g.grant_id))
 
     @staticmethod
-    def _grant(row: Row[Any], sites: frozenset[str]) -> Grant:
+    def grant_of(row: Row[Any], sites: frozenset[str]) -> Grant:
         return Grant(
             grant_id=row.grant_id,
             client_id=row.client_id,
@@ -206,7 +206,7 @@ class SqlGrants:
 
 _f = t.token_families.c
 _fs = t.family_sites.c
-_FAMILIES: Select[Any] = select(t.token_families, _fs.cloud_id.label(_SITE)).select_from(
+_FAMILIES: Select[Any] = select(t.token_families, _fs.cloud_id.label(SITE)).select_from(
     t.token_families.outerjoin(t.family_sites, _fs.family_id == _f.family_id)
 )
 _FAMILY = _FAMILIES.where(_f.family_id == param(_f.family_id))
@@ -287,14 +287,14 @@ class SqlFamilies:
         if has_nul(family_id):
             return None
         query = _FAMILY_FOR_UPDATE if for_update else _FAMILY
-        found = _fold(self._db.rows(query, {"p_family_id": family_id}), "family_id")
+        found = fold_sites(self._db.rows(query, {"p_family_id": family_id}), "family_id")
         return self._family(*found[0]) if found else None
 
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         if has_nul(digest):
             return None
         query = _FAMILY_OF_TOKEN_FOR_UPDATE if for_update else _FAMILY_OF_TOKEN
-        found = _fold(self._db.rows(query, {"p_digest": digest}), "family_id")
+        found = fold_sites(self._db.rows(query, {"p_digest": digest}), "family_id")
         return self._family(*found[0]) if found else None
 
     def update(self, family: TokenFamily) -> None:
@@ -334,7 +334,7 @@ class SqlFamilies:
         if has_nul(grant_id):
             return []
         rows = self._db.rows(_FAMILIES_OF_GRANT, {"p_grant_id": grant_id})
-        found = [self._family(row, sites) for row, sites in _fold(rows, "family_id")]
+        found = [self._family(row, sites) for row, sites in fold_sites(rows, "family_id")]
         return sorted(found, key=lambda f: (f.created_at, f.family_id))
 
     @staticmethod
