@@ -380,3 +380,31 @@ def test_a_code_redeemed_with_its_grant_in_a_unit_that_failed_stays_redeemable(
     with store.transaction() as tx:
         found = tx.codes.redeem_with_grant(code.digest, b.at(7))
         assert found is not None and found[0].redeemed_at == b.at(7)
+
+
+def test_a_refresh_token_is_read_with_its_familys_grant_and_account_in_one_call(
+    store: Store,
+) -> None:
+    account = b.account(account_id="account-1")
+    grant = b.grant()  # two sites: two joined rows, one grant
+    orphan = b.grant(client_id="client-2", account_id="account-gone")
+    family = b.family(grant_id=grant.grant_id)
+    of_orphan = b.family(grant_id=orphan.grant_id, account_id="account-gone")
+    of_nothing = b.family(grant_id="grant-deleted")
+    tokens = [b.refresh_token(family_id=f.family_id) for f in (family, of_orphan, of_nothing)]
+    lost = b.refresh_token(family_id="family-deleted")
+    with store.transaction() as tx:
+        tx.accounts.add(account)
+        tx.grants.add(grant)
+        tx.grants.add(orphan)
+        for f in (family, of_orphan, of_nothing):
+            tx.families.add(f)
+        for token in [*tokens, lost]:
+            tx.refresh_tokens.add(token)
+    with store.reader() as tx:
+        assert tx.refresh_tokens.get_with_grant(tokens[0].digest) == (tokens[0], (grant, account))
+        assert tx.refresh_tokens.get_with_grant(tokens[1].digest) == (tokens[1], (orphan, None))
+        assert tx.refresh_tokens.get_with_grant(tokens[2].digest) == (tokens[2], None)
+        assert tx.refresh_tokens.get_with_grant(lost.digest) == (lost, None)
+        assert tx.refresh_tokens.get_with_grant("missing") is None
+        assert tx.refresh_tokens.get_with_grant("nul\x00") is None

@@ -126,6 +126,14 @@ class RefreshTokenRepo(Protocol):
         ...
 
     def get(self, digest: str) -> RefreshToken | None: ...
+    def get_with_grant(
+        self, digest: str
+    ) -> tuple[RefreshToken, tuple[Grant, Account | None] | None] | None:
+        """The token, and its family's grant with the grant's account as
+        :meth:`GrantRepo.get_with_account` reads them (None when the family or the grant is
+        gone), in one read."""
+        ...
+
     def spend(self, digest: str, at: datetime) -> bool:
         """Mark unspent ``digest`` spent; False when it was already spent (conditional update)."""
         ...

@@ -151,6 +151,18 @@ class MemoryRefreshTokens:
     def get(self, digest: str) -> RefreshToken | None:
         return self._t.refresh_tokens.get(digest)
 
+    def get_with_grant(
+        self, digest: str
+    ) -> tuple[RefreshToken, tuple[Grant, Account | None] | None] | None:
+        token = self._t.refresh_tokens.get(digest)
+        if token is None:
+            return None
+        family = self._t.families.get(token.family_id)
+        grant = None if family is None else self._t.grants.get(family.grant_id)
+        if grant is None:
+            return token, None
+        return token, (grant, self._t.accounts.get(grant.account_id))
+
     def spend(self, digest: str, at: datetime) -> bool:
         at = utc(at)
         token = self._t.refresh_tokens.get(digest)

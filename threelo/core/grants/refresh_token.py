@@ -41,10 +41,12 @@ class RefreshTokenGrant:
         family = tx.families.of_token(key, for_update=True)
         # Read the token only once its family is locked: a read from before the lock may
         # predate a concurrent rotation that committed while this request waited for it, and
-        # a stale "unspent" would look like a replay and revoke a healthy family.
-        token = tx.refresh_tokens.get(key)
-        if token is None:
+        # a stale "unspent" would look like a replay and revoke a healthy family. Its grant
+        # comes in the same read, used only if every check below passes.
+        found = tx.refresh_tokens.get_with_grant(key)
+        if found is None:
             return _refused("unknown refresh token")
+        token, grant_found = found
         if family is None or family.revoked_at is not None:
             return _refused("family revoked")
         if family.client_id != app.client_id:
@@ -53,8 +55,11 @@ class RefreshTokenGrant:
         expired = _expiry(platform, family, now)
         if expired:
             return _revoke(tx, family, now, expired)
-        grant, account = tx.grants.get_with_account(family.grant_id) or (None, None)
-        if grant is None or grant.account_id != family.account_id:
+        grant, account = grant_found or (None, None)
+        if grant is None or (grant.grant_id, grant.account_id) != (
+            family.grant_id,
+            family.account_id,
+        ):
             return _revoke(tx, family, now, "grant or account gone")
         if account is None or not account.active:
             return _revoke(tx, family, now, "grant or account gone")

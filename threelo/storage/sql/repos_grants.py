@@ -43,6 +43,15 @@ def fold_sites(rows: Iterable[Row[Any]], key: str) -> list[tuple[Row[Any], froze
     return [(row, frozenset(sites)) for row, sites in owners.values()]
 
 
+def grant_with_account(rows: Sequence[Row[Any]]) -> tuple[Grant, Account | None] | None:
+    """The grant read by a join of the grant's columns, its sites (labelled :data:`SITE`) and
+    its account's columns (labelled :data:`ACCOUNT_OF`); None when the join found no grant."""
+    if not rows or rows[0].grant_id is None:
+        return None
+    ((row, sites),) = fold_sites(rows, "grant_id")
+    return SqlGrants.grant_of(row, sites), account_in(row, ACCOUNT_OF)
+
+
 # -- grants -------------------------------------------------------------------------------------
 
 _g = t.grants.c
@@ -122,11 +131,7 @@ class SqlGrants:
     def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
         if has_nul(grant_id):
             return None
-        found = fold_sites(self._db.rows(_GRANT_WITH_ACCOUNT, {"p_grant_id": grant_id}), "grant_id")
-        if not found:
-            return None
-        row, sites = found[0]
-        return self.grant_of(row, sites), account_in(row, ACCOUNT_OF)
+        return grant_with_account(self._db.rows(_GRANT_WITH_ACCOUNT, {"p_grant_id": grant_id}))
 
     def find(self, client_id: str, account_id: str) -> Grant | None:
         if has_nul(client_id, account_id):

@@ -15,8 +15,8 @@ from sqlalchemy import Row, delete, select, update
 from threelo.core.models import Account, AuthorizationCode, Grant, RefreshToken
 from threelo.storage.sql import tables as t
 from threelo.storage.sql.boundary import Db, param
-from threelo.storage.sql.repos_directory import account_columns, account_in
-from threelo.storage.sql.repos_grants import ACCOUNT_OF, SITE, SqlGrants, fold_sites
+from threelo.storage.sql.repos_directory import account_columns
+from threelo.storage.sql.repos_grants import ACCOUNT_OF, SITE, SqlGrants, grant_with_account
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
 
 _rt = t.refresh_tokens.c
@@ -36,6 +36,20 @@ _SPEND_GENERATION = (
     .values(spent_at=param(_rt.spent_at))
 )
 
+# A refresh token with its family's grant and the grant's account: the refresh's read once
+# the family is locked (one statement instead of two).
+_g, _gs, _tf = t.grants.c, t.grant_sites.c, t.token_families.c
+_TOKEN_WITH_GRANT = (
+    select(t.refresh_tokens, t.grants, _gs.cloud_id.label(SITE), *account_columns(ACCOUNT_OF))
+    .select_from(
+        t.refresh_tokens.outerjoin(t.token_families, _tf.family_id == _rt.family_id)
+        .outerjoin(t.grants, _g.grant_id == _tf.grant_id)
+        .outerjoin(t.grant_sites, _gs.grant_id == _g.grant_id)
+        .outerjoin(t.accounts, t.accounts.c.account_id == _g.account_id)
+    )
+    .where(_rt.digest == param(_rt.digest))
+)
+
 _ac = t.authorization_codes.c
 _CODE = select(t.authorization_codes).where(_ac.digest == param(_ac.digest))
 _REDEEM = (
@@ -48,7 +62,6 @@ _REDEEM = (
 # grant and the grant's account (one round trip instead of two; SQLite has no DML in WITH).
 _CODE_OF = "code_"
 _redeemed = _REDEEM.cte("redeemed")
-_g, _gs = t.grants.c, t.grant_sites.c
 _REDEEM_WITH_GRANT = select(
     *[column.label(_CODE_OF + column.name) for column in _redeemed.c],
     t.grants,
@@ -92,6 +105,18 @@ class SqlRefreshTokens:
         if row is None:
             return None
         return RefreshToken(row.digest, row.family_id, row.generation, row.issued_at, row.spent_at)
+
+    def get_with_grant(
+        self, digest: str
+    ) -> tuple[RefreshToken, tuple[Grant, Account | None] | None] | None:
+        if has_nul(digest):
+            return None
+        rows = self._db.rows(_TOKEN_WITH_GRANT, {"p_digest": digest})
+        if not rows:
+            return None
+        row = rows[0]
+        token = RefreshToken(row.digest, row.family_id, row.generation, row.issued_at, row.spent_at)
+        return token, grant_with_account(rows)
 
     def spend(self, digest: str, at: datetime) -> bool:
         if has_nul(digest):
@@ -156,11 +181,7 @@ class SqlCodes:
         rows = self._db.write_returning_all(_REDEEM_WITH_GRANT, params)
         if not rows:
             return None
-        code = self._code(rows[0], _CODE_OF)
-        if rows[0].grant_id is None:
-            return code, None
-        ((row, sites),) = fold_sites(rows, "grant_id")
-        return code, (SqlGrants.grant_of(row, sites), account_in(row, ACCOUNT_OF))
+        return self._code(rows[0], _CODE_OF), grant_with_account(rows)
 
     def set_family(self, digest: str, family_id: str) -> None:
         reject_nul_values(family_id=family_id)
