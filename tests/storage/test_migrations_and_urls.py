@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from sqlalchemy import MetaData, UniqueConstraint, create_engine, inspect
 
 from threelo.storage import MemoryStore, SqlStore, StorageUnavailable, open_store
 from threelo.storage.migrate import alembic_config, current_revision, upgrade, upgrade_engine
+from threelo.storage.sql import engine as engine_module
 from threelo.storage.sql.engine import create_bare, normalise_url
 from threelo.storage.sql.tables import metadata
 
@@ -164,6 +167,58 @@ def test_an_unreachable_database_raises_storage_unavailable() -> None:
     store = SqlStore("postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
     with pytest.raises(StorageUnavailable), store.reader() as tx:
         tx.accounts.list()
+    store.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A loopback port that accepts connections and never says a word."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_a_database_that_never_answers_fails_the_unit_within_the_connect_timeout(
+    silent_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Units run on the server's event loop: a hung connect must not hold the process for long.
+    monkeypatch.setattr(engine_module, "CONNECT_TIMEOUT_S", 1)
+    store = SqlStore(f"postgresql://postgres@127.0.0.1:{silent_server}/test")
+    raised: list[BaseException] = []
+
+    def unit() -> None:
+        try:
+            with store.reader() as tx:
+                tx.accounts.list()
+        except BaseException as exc:  # checked below
+            raised.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=unit, daemon=True)
+    thread.start()
+    thread.join(10)  # libpq may try twice (with and without SSL): about 2 s
+    assert not thread.is_alive(), "the connect did not time out"
+    assert time.monotonic() - started < 10
+    assert len(raised) == 1 and isinstance(raised[0], StorageUnavailable)
     store.close()
 
 

@@ -90,6 +90,11 @@ WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 # every request paid for a new server process and a cold statement cache.
 POOL_SIZE = 10
 MAX_OVERFLOW = 10
+# How long opening a PostgreSQL connection may take (libpq's connect_timeout) unless the URL
+# says otherwise. Units of work run on the event loop (web/common/offload.py): a server that
+# accepts and never answers, or packets dropped on the way, must not hold a process for the
+# minutes a TCP connect can take.
+CONNECT_TIMEOUT_S = 5
 
 
 def create_bare(url: str) -> Engine:
@@ -97,8 +102,12 @@ def create_bare(url: str) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S}
+    if "connect_timeout" in parsed.query:  # the URL's own wins
+        connect_args = {}
     return create_engine(
         parsed,
+        connect_args=connect_args,
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
         pool_timeout=30,
