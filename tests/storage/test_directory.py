@@ -146,6 +146,39 @@ def test_memberships_are_read_with_their_sites_in_one_call(store: Store) -> None
         assert tx.memberships.with_sites("nul\x00") == []
 
 
+def test_memberships_are_read_with_their_sites_and_the_apps_blocks_in_one_call(
+    store: Store,
+) -> None:
+    site_a, site_b = b.site(cloud_id="cloud-a"), b.site(cloud_id="cloud-b", products=("jira",))
+    jira = Membership("cloud-a", "acc-1", "jira")
+    confluence = Membership("cloud-a", "acc-1", "confluence")
+    elsewhere = Membership("cloud-b", "acc-1", "jira")
+    gone = Membership("cloud-gone", "acc-1", "jira")
+    with store.transaction() as tx:
+        tx.sites.add(site_a)
+        tx.sites.add(site_b)
+        for membership in (jira, confluence, elsewhere, gone):
+            tx.memberships.add(membership)
+        tx.app_site_blocks.block("client-1", "cloud-b", b.at())  # this app, on cloud-b
+        tx.app_site_blocks.block("client-2", "cloud-a", b.at())  # another app's block
+        tx.app_site_blocks.block("client-1", "cloud-gone", b.at())
+    with store.reader() as tx:
+        assert tx.memberships.with_sites_and_blocks("acc-1", "client-1") == [
+            (confluence, site_a, False), (jira, site_a, False), (elsewhere, site_b, True)
+        ]  # each membership once, whatever the blocks; a site that is gone is left out
+        assert tx.memberships.with_sites_and_blocks("acc-1", "client-2") == [
+            (confluence, site_a, True), (jira, site_a, True), (elsewhere, site_b, False)
+        ]
+        assert tx.memberships.with_sites_and_blocks("acc-1", "client-3") == [
+            (confluence, site_a, False), (jira, site_a, False), (elsewhere, site_b, False)
+        ]
+        assert tx.memberships.with_sites_and_blocks("nobody", "client-1") == []
+        assert tx.memberships.with_sites_and_blocks("nul\x00", "client-1") == []
+        assert tx.memberships.with_sites_and_blocks("acc-1", "nul\x00") == [
+            (confluence, site_a, False), (jira, site_a, False), (elsewhere, site_b, False)
+        ]
+
+
 def test_site_admins_are_set_and_cleared(store: Store) -> None:
     with store.transaction() as tx:
         tx.site_admins.set_admin("cloud-b", "acc-1", True)

@@ -59,6 +59,13 @@ class MembershipRepo(Protocol):
         is gone is left out)."""
         ...
 
+    def with_sites_and_blocks(
+        self, account_id: str, client_id: str
+    ) -> Sequence[tuple[Membership, Site, bool]]:
+        """:meth:`with_sites`, each with whether the app ``client_id`` is blocked on that site
+        (as :meth:`AppSiteBlockRepo.blocked_sites` says), read together."""
+        ...
+
     def for_site(self, cloud_id: str) -> Sequence[Membership]: ...
 
 

@@ -95,6 +95,12 @@ class MemoryMemberships:
         sites = self._t.sites
         return [(m, sites[m.cloud_id]) for m in self.for_account(account_id) if m.cloud_id in sites]
 
+    def with_sites_and_blocks(
+        self, account_id: str, client_id: str
+    ) -> Sequence[tuple[Membership, Site, bool]]:
+        blocks = self._t.blocks
+        return [(m, s, (client_id, s.cloud_id) in blocks) for m, s in self.with_sites(account_id)]
+
     def for_site(self, cloud_id: str) -> Sequence[Membership]:
         found = [m for m in self._t.memberships.values() if m.cloud_id == cloud_id]
         return sorted(found, key=lambda m: (m.account_id, m.product))

@@ -44,12 +44,15 @@ def site_choice(
     products = catalogue.site_products(scopes)
     if not products:
         return SiteChoice(needs_site=False, eligible=(), blocked=())
-    member_of = {
-        site.cloud_id: site
-        for membership, site in tx.memberships.with_sites(account.account_id)
-        if membership.product in products
-    }
-    blocked_ids = tx.app_site_blocks.blocked_sites(app.client_id)
+    member_of: dict[str, Site] = {}
+    blocked_ids: set[str] = set()
+    for membership, site, app_blocked in tx.memberships.with_sites_and_blocks(
+        account.account_id, app.client_id
+    ):
+        if membership.product in products:
+            member_of[site.cloud_id] = site
+            if app_blocked:
+                blocked_ids.add(site.cloud_id)
     eligible: list[Site] = []
     blocked: list[Site] = []
     for cloud_id, site in member_of.items():

@@ -78,6 +78,18 @@ _DELETE_APP = delete(t.apps).where(_ap.client_id == param(_ap.client_id))
 
 _b = t.app_site_blocks.c
 _BLOCKED_SITES = select(_b.cloud_id).where(_b.client_id == param(_b.client_id))
+# The consent's site choice: the account's sites, each with the app's block on it if any.
+_BLOCKED_OF = "blocked_cloud_id"
+_MEMBERSHIPS_WITH_SITES_AND_BLOCKS = (
+    select(_m.account_id, _m.product, t.sites, _b.cloud_id.label(_BLOCKED_OF))
+    .select_from(
+        t.memberships.join(t.sites, _s.cloud_id == _m.cloud_id).outerjoin(
+            t.app_site_blocks,
+            (_b.cloud_id == _m.cloud_id) & (_b.client_id == param(_b.client_id)),
+        )
+    )
+    .where(_m.account_id == param(_m.account_id))
+)
 
 
 def _account(row: Row[Any], prefix: str = "") -> Account:
@@ -235,6 +247,25 @@ class SqlMemberships:
         rows = self._db.rows(_MEMBERSHIPS_WITH_SITES, {"p_account_id": account_id})
         found = [(Membership(r.cloud_id, r.account_id, r.product), SqlSites.site(r)) for r in rows]
         return sorted(found, key=lambda pair: (pair[0].cloud_id, pair[0].product))
+
+    def with_sites_and_blocks(
+        self, account_id: str, client_id: str
+    ) -> Sequence[tuple[Membership, Site, bool]]:
+        if has_nul(client_id):  # no app has that id, so none is blocked anywhere
+            return [(m, site, False) for m, site in self.with_sites(account_id)]
+        if has_nul(account_id):
+            return []
+        params = {"p_account_id": account_id, "p_client_id": client_id}
+        rows = self._db.rows(_MEMBERSHIPS_WITH_SITES_AND_BLOCKS, params)
+        found = [
+            (
+                Membership(r.cloud_id, r.account_id, r.product),
+                SqlSites.site(r),
+                getattr(r, _BLOCKED_OF) is not None,
+            )
+            for r in rows
+        ]
+        return sorted(found, key=lambda triple: (triple[0].cloud_id, triple[0].product))
 
     def for_site(self, cloud_id: str) -> Sequence[Membership]:
         if has_nul(cloud_id):
