@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from threelo.core.models import AccountStatus, Distribution, Membership
+from threelo.core.models import AccountStatus, Distribution, Membership, Site
 from threelo.core.ports import Conflict, Store
 
 from . import builders as b
@@ -126,7 +126,9 @@ def test_memberships_are_per_product_and_adding_twice_is_harmless(store: Store) 
         assert tx.memberships.for_account("acc-1") == [elsewhere]
 
 
-def test_memberships_are_read_with_their_sites_in_one_call(store: Store) -> None:
+def _member_of_two_sites(store: Store) -> tuple[Site, Site, Membership, Membership, Membership]:
+    """acc-1 in cloud-a (jira, confluence), cloud-b (jira) and a site that is gone; acc-2 in
+    cloud-a. Returns the two sites and acc-1's memberships of them, in with_sites order."""
     site_a, site_b = b.site(cloud_id="cloud-a"), b.site(cloud_id="cloud-b", products=("jira",))
     jira = Membership("cloud-a", "acc-1", "jira")
     confluence = Membership("cloud-a", "acc-1", "confluence")
@@ -138,6 +140,11 @@ def test_memberships_are_read_with_their_sites_in_one_call(store: Store) -> None
         tx.sites.add(site_b)
         for membership in (jira, confluence, elsewhere, gone, colleague):
             tx.memberships.add(membership)
+    return site_a, site_b, confluence, jira, elsewhere
+
+
+def test_memberships_are_read_with_their_sites_in_one_call(store: Store) -> None:
+    site_a, site_b, confluence, jira, elsewhere = _member_of_two_sites(store)
     with store.reader() as tx:
         assert tx.memberships.with_sites("acc-1") == [
             (confluence, site_a), (jira, site_a), (elsewhere, site_b)
@@ -149,16 +156,8 @@ def test_memberships_are_read_with_their_sites_in_one_call(store: Store) -> None
 def test_memberships_are_read_with_their_sites_and_the_apps_blocks_in_one_call(
     store: Store,
 ) -> None:
-    site_a, site_b = b.site(cloud_id="cloud-a"), b.site(cloud_id="cloud-b", products=("jira",))
-    jira = Membership("cloud-a", "acc-1", "jira")
-    confluence = Membership("cloud-a", "acc-1", "confluence")
-    elsewhere = Membership("cloud-b", "acc-1", "jira")
-    gone = Membership("cloud-gone", "acc-1", "jira")
+    site_a, site_b, confluence, jira, elsewhere = _member_of_two_sites(store)
     with store.transaction() as tx:
-        tx.sites.add(site_a)
-        tx.sites.add(site_b)
-        for membership in (jira, confluence, elsewhere, gone):
-            tx.memberships.add(membership)
         tx.app_site_blocks.block("client-1", "cloud-b", b.at())  # this app, on cloud-b
         tx.app_site_blocks.block("client-2", "cloud-a", b.at())  # another app's block
         tx.app_site_blocks.block("client-1", "cloud-gone", b.at())

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from threelo.core.models import AuditEvent
+from threelo.core.models import Account, AuditEvent, Grant
 from threelo.core.ports import Conflict, Store, Tx
 
 from . import builders as b
@@ -331,19 +331,27 @@ def test_a_family_is_found_and_locked_through_one_of_its_tokens(store: Store) ->
         assert tx.families.of_token(token.digest) == family
 
 
-def test_a_code_is_redeemed_with_its_grant_and_account_in_one_call(store: Store) -> None:
-    """The code exchange's first read (one statement on PostgreSQL): the same answers as
-    ``redeem`` followed by ``get_with_account``, and the code burnt exactly once."""
+def _grant_and_orphan(store: Store) -> tuple[Account, Grant, Grant]:
+    """account-1 with a grant on two sites (the joins return two rows that must fold into one
+    grant), and a grant whose account is gone."""
     account = b.account(account_id="account-1")
-    grant = b.grant()  # two sites: the join returns two rows that must fold into one grant
+    grant = b.grant()
     orphan = b.grant(client_id="client-2", account_id="account-gone")
-    code = b.code(grant_id=grant.grant_id)
-    of_orphan = b.code(grant_id=orphan.grant_id, account_id="account-gone")
-    of_nothing = b.code(grant_id="grant-deleted")
     with store.transaction() as tx:
         tx.accounts.add(account)
         tx.grants.add(grant)
         tx.grants.add(orphan)
+    return account, grant, orphan
+
+
+def test_a_code_is_redeemed_with_its_grant_and_account_in_one_call(store: Store) -> None:
+    """The code exchange's first read (one statement on PostgreSQL): the same answers as
+    ``redeem`` followed by ``get_with_account``, and the code burnt exactly once."""
+    account, grant, orphan = _grant_and_orphan(store)
+    code = b.code(grant_id=grant.grant_id)
+    of_orphan = b.code(grant_id=orphan.grant_id, account_id="account-gone")
+    of_nothing = b.code(grant_id="grant-deleted")
+    with store.transaction() as tx:
         for c in (code, of_orphan, of_nothing):
             tx.codes.add(c)
     with store.transaction() as tx:
@@ -385,18 +393,13 @@ def test_a_code_redeemed_with_its_grant_in_a_unit_that_failed_stays_redeemable(
 def test_a_refresh_token_is_read_with_its_familys_grant_and_account_in_one_call(
     store: Store,
 ) -> None:
-    account = b.account(account_id="account-1")
-    grant = b.grant()  # two sites: two joined rows, one grant
-    orphan = b.grant(client_id="client-2", account_id="account-gone")
+    account, grant, orphan = _grant_and_orphan(store)
     family = b.family(grant_id=grant.grant_id)
     of_orphan = b.family(grant_id=orphan.grant_id, account_id="account-gone")
     of_nothing = b.family(grant_id="grant-deleted")
     tokens = [b.refresh_token(family_id=f.family_id) for f in (family, of_orphan, of_nothing)]
     lost = b.refresh_token(family_id="family-deleted")
     with store.transaction() as tx:
-        tx.accounts.add(account)
-        tx.grants.add(grant)
-        tx.grants.add(orphan)
         for f in (family, of_orphan, of_nothing):
             tx.families.add(f)
         for token in [*tokens, lost]:
