@@ -15,6 +15,7 @@ from tests.storage import builders
 from threelo.core.models import AuditEvent
 from threelo.core.ports import Conflict
 from threelo.storage import open_store
+from threelo.storage.errors import StorageUnavailable
 from threelo.storage.sql.store import SqlStore
 
 pytestmark = pytest.mark.postgres
@@ -95,3 +96,91 @@ def test_a_connection_that_died_in_the_pool_is_replaced_for_the_next_unit(
     else:
         with pg_store.reader() as tx:
             assert tx.accounts.get("acc-1") is not None
+
+
+def _prepared_on(raw: psycopg.Connection[Any]) -> set[str]:
+    """The statements a connection, between units, has prepared on the server."""
+    names = {row[0] for row in raw.execute("SELECT name FROM pg_prepared_statements")}
+    raw.rollback()
+    return names
+
+
+def test_statements_are_prepared_once_per_connection_and_reused(pg_store: SqlStore) -> None:
+    with pg_store.transaction() as tx:
+        tx.accounts.add(builders.account(account_id="acc-1"))
+    with pg_store.reader() as tx:
+        assert tx.accounts.get("acc-1") is not None
+        raw = _driver(tx)
+    first = _prepared_on(raw)
+    assert first and all(name.startswith("threelo_") for name in first)
+    for _ in range(3):
+        with pg_store.reader() as tx:
+            assert tx.accounts.get("acc-1") is not None
+            assert _driver(tx) is raw
+    assert _prepared_on(raw) == first  # the same read ran three more times, as prepared
+
+
+def test_a_rolled_back_unit_keeps_the_connections_prepared_statements(pg_store: SqlStore) -> None:
+    # A driver that prepares statements of its own answers ROLLBACK with DEALLOCATE ALL; the
+    # units' statements must outlive a refused request's rollback.
+    with pg_store.transaction() as tx:
+        tx.accounts.add(builders.account(account_id="acc-1"))
+    with pg_store.reader() as tx:
+        assert tx.accounts.get("acc-1") is not None  # prepared
+        raw = _driver(tx)
+    for _ in range(6):  # past psycopg's default prepare threshold, in one transaction
+        raw.execute("SELECT 1").fetchall()  # the driver's own path, as SQLAlchemy uses it
+    raw.commit()
+    with pytest.raises(RuntimeError), pg_store.transaction() as tx:
+        assert tx.accounts.get("acc-1") is not None
+        raise RuntimeError("refused")
+    with pg_store.transaction() as tx:
+        assert tx.accounts.get("acc-1") is not None
+        assert _driver(tx) is raw
+
+
+def test_statements_dropped_behind_a_units_back_are_prepared_again(pg_store: SqlStore) -> None:
+    with pg_store.transaction() as tx:
+        tx.accounts.add(builders.account(account_id="acc-1"))
+    with pg_store.reader() as tx:
+        assert tx.accounts.get("acc-1") is not None
+        raw = _driver(tx)
+    raw.execute("DEALLOCATE ALL")
+    raw.rollback()
+    with pytest.raises(StorageUnavailable), pg_store.reader() as tx:
+        tx.accounts.get("acc-1")  # the one unit that meets it fails
+    with pg_store.reader() as tx:
+        assert tx.accounts.get("acc-1") is not None
+    assert _prepared_on(raw)
+
+
+def test_a_statement_whose_values_change_type_gets_a_statement_of_its_own(
+    pg_store: SqlStore,
+) -> None:
+    # psycopg sends a small int as int2 and a larger one as int4: a statement prepared
+    # for one type must not be run with values of another.
+    small, large = builders.family(generation=1), builders.family(generation=70_000)
+    with pg_store.transaction() as tx:
+        tx.families.add(small)
+        tx.families.add(large)
+    with pg_store.reader() as tx:
+        assert tx.families.get(small.family_id) == small
+        assert tx.families.get(large.family_id) == large
+
+
+def test_a_unit_that_failed_mid_pipeline_leaves_no_statement_half_prepared(
+    pg_store: SqlStore,
+) -> None:
+    family = builders.family()
+    with pg_store.transaction() as tx:
+        tx.families.add(family)
+    # The duplicate insert fails on the server; everything queued after it in the same round
+    # trip, the first use of the code table's insert included, is skipped unprepared.
+    with pytest.raises(Conflict), pg_store.transaction() as tx:
+        tx.families.add(builders.family(family_id=family.family_id))
+        tx.codes.add(code := builders.code())
+    with pg_store.transaction() as tx:
+        tx.codes.add(code)
+    with pg_store.reader() as tx:
+        assert tx.codes.get(code.digest) == code
+        assert tx.families.get(family.family_id) == family

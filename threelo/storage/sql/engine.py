@@ -102,9 +102,12 @@ def create_bare(url: str) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S}
-    if "connect_timeout" in parsed.query:  # the URL's own wins
-        connect_args = {}
+    # psycopg prepares nothing itself: the units of work prepare their statements (pg_pipeline.py),
+    # and psycopg, once it holds prepared statements of its own, answers every ROLLBACK with a
+    # DEALLOCATE ALL that would take the units' with them.
+    connect_args: dict[str, Any] = {"prepare_threshold": None}
+    if "connect_timeout" not in parsed.query:  # the URL's own wins
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
     return create_engine(
         parsed,
         connect_args=connect_args,
