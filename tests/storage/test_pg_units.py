@@ -184,3 +184,17 @@ def test_a_unit_that_failed_mid_pipeline_leaves_no_statement_half_prepared(
     with pg_store.reader() as tx:
         assert tx.codes.get(code.digest) == code
         assert tx.families.get(family.family_id) == family
+
+
+def test_a_later_read_is_resent_when_the_pooled_connection_had_died(
+    pg_store: SqlStore, postgres_admin_url: str
+) -> None:
+    app = builders.app()
+    with pg_store.transaction() as tx:
+        tx.accounts.add(builders.account(account_id=app.owner_id))
+        tx.apps.add(app)
+    _terminate(pg_store, postgres_admin_url)
+    with pg_store.transaction() as tx:
+        later = tx.apps.get_later(app.client_id)  # queued, not sent: the unit is untouched
+        assert tx.accounts.get(app.owner_id) is not None  # meets the dead connection, retries
+        assert later() == app

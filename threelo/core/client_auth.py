@@ -7,6 +7,7 @@ client (RFC 6749 §2.1) sends only its ``client_id`` and must use PKCE (RFC 9700
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,7 +34,30 @@ class ClientCredentials:
 
 
 def authenticate_client(tx: Tx, creds: ClientCredentials) -> App:
-    app = tx.apps.get(creds.client_id) if creds.client_id else None
+    return _authenticated(tx.apps.get(creds.client_id) if creds.client_id else None, creds)
+
+
+def authenticate_client_later(tx: Tx, creds: ClientCredentials) -> Callable[[], App]:
+    """:func:`authenticate_client` with the app's read sent along with the unit's next
+    statement (``Tx.apps.get_later``): the function returned authenticates on its first call,
+    raising ``InvalidClient`` as :func:`authenticate_client` does, and answers the same after.
+
+    A caller must call it before it acts on anything it read or wrote in between, and let
+    ``InvalidClient`` end the unit of work, so that whatever an unauthenticated request wrote
+    is rolled back (RFC 6749 §3.2.1: the client authenticates before its grant is looked at).
+    """
+    found = tx.apps.get_later(creds.client_id) if creds.client_id else None
+    checked: list[App] = []
+
+    def app() -> App:
+        if not checked:
+            checked.append(_authenticated(found() if found is not None else None, creds))
+        return checked[0]
+
+    return app
+
+
+def _authenticated(app: App | None, creds: ClientCredentials) -> App:
     if app is None:
         raise InvalidClient("Unauthorized", detail=f"unknown client {creds.client_id!r}")
     if app.public:

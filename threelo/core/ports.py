@@ -9,10 +9,10 @@ consume-and-replace (RFC 6819 §5.2.2.3; RFC 9700 §4.14.2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeAlias, TypeVar
 
 from threelo.core.models import (
     Account,
@@ -75,9 +75,20 @@ class SiteAdminRepo(Protocol):
     def sites_of(self, account_id: str) -> Sequence[str]: ...
 
 
+_T = TypeVar("_T")
+#: A read's answer, asked for later: ``*_later`` methods send the read with the unit's next
+#: statement where the store can (one round trip for both), and run it before that statement,
+#: so it sees what came before it and nothing after; elsewhere they read at once.
+Later: TypeAlias = Callable[[], _T]
+
+
 class AppRepo(Protocol):
     def add(self, app: App) -> None: ...
     def get(self, client_id: str) -> App | None: ...
+    def get_later(self, client_id: str) -> Later[App | None]:
+        """:meth:`get`, as a :data:`Later` read."""
+        ...
+
     def update(self, app: App) -> None: ...
     def delete(self, client_id: str) -> bool: ...
     def list_by_owner(self, owner_id: str) -> Sequence[App]: ...
@@ -118,6 +129,11 @@ class TokenFamilyRepo(Protocol):
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         """The family of the refresh token ``digest``, found and (with ``for_update``) locked in
         one read, like :meth:`get`."""
+        ...
+
+    def of_token_later(self, digest: str, *, for_update: bool = False) -> Later[TokenFamily | None]:
+        """:meth:`of_token`, as a :data:`Later` read: a statement after it runs once the lock
+        is held."""
         ...
 
     def update(self, family: TokenFamily) -> None: ...

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from threelo.core.models import Account, AccountStatus, App, Membership, Site
-from threelo.core.ports import Conflict
+from threelo.core.ports import Conflict, Later
 from threelo.storage.memory_state import Journal, Tables
 from threelo.storage.values import checked, reject_nul_values, utc
 
@@ -137,6 +137,10 @@ class MemoryApps:
 
     def get(self, client_id: str) -> App | None:
         return self._t.apps.get(client_id)
+
+    def get_later(self, client_id: str) -> Later[App | None]:
+        found = self.get(client_id)
+        return lambda: found
 
     def update(self, app: App) -> None:
         app = checked(app)

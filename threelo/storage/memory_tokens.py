@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from threelo.core.models import Account, AuthorizationCode, Grant, RefreshToken, TokenFamily
-from threelo.core.ports import Conflict
+from threelo.core.ports import Conflict, Later
 from threelo.storage.memory_state import Journal, Tables
 from threelo.storage.values import checked, reject_nul_values, utc
 
@@ -93,6 +93,10 @@ class MemoryFamilies:
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         token = self._t.refresh_tokens.get(digest)
         return None if token is None else self._t.families.get(token.family_id)
+
+    def of_token_later(self, digest: str, *, for_update: bool = False) -> Later[TokenFamily | None]:
+        found = self.of_token(digest, for_update=for_update)
+        return lambda: found
 
     def update(self, family: TokenFamily) -> None:
         """Update the stored family; its sites stay those it was created with."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from threelo.core.errors import INVALID_CODE, InvalidGrant, InvalidRequest
@@ -22,15 +22,14 @@ def _refused(detail: str, revoked_family: str | None = None) -> Refusal:
 
 class AuthorizationCodeGrant:
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
+        self, platform: Platform, tx: Tx, client: Callable[[], App], params: Mapping[str, str]
     ) -> Issuance | Refusal:
         # The code is read by the update that burns it, inside the write unit.
         value = params.get("code")
         redirect_uri = params.get("redirect_uri")
-        if not value:
-            return Refusal(InvalidRequest("Missing code"))
-        if not redirect_uri:
-            return Refusal(InvalidRequest("Missing redirect_uri"))
+        if not value or not redirect_uri:
+            client()  # RFC 6749 §3.2.1: an unauthenticated client hears only that
+            return Refusal(InvalidRequest("Missing code" if not value else "Missing redirect_uri"))
         now = platform.clock.now()
         key = digest(value)
         # Burn first, with a conditional update: of any number of concurrent redemptions
@@ -38,6 +37,9 @@ class AuthorizationCodeGrant:
         # so a stolen code cannot be tried against guessed verifiers (RFC 9700 §4.5.3.1).
         # The code's grant comes with it, read after the update in the same statement or unit.
         redeemed = tx.codes.redeem_with_grant(key, now)
+        # The client's app was read in the same round trip. Authenticated only now, but before
+        # anything read is acted on; a failure raises and rolls the burn back.
+        app = client()
         if redeemed is None:
             return _replayed(tx, key, now)
         code, found = redeemed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,5 +53,9 @@ class TokenResponse:
 
 class GrantHandler(Protocol):
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
-    ) -> Issuance | Refusal: ...
+        self, platform: Platform, tx: Tx, client: Callable[[], App], params: Mapping[str, str]
+    ) -> Issuance | Refusal:
+        """Decide one token request. ``client()`` authenticates the client (raising
+        ``InvalidClient``); a handler calls it before it acts on anything it read, and before
+        any refusal of its own, so that an unauthenticated request learns nothing else."""
+        ...

@@ -10,7 +10,7 @@ decide one after the other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -29,21 +29,26 @@ def _refused(detail: str) -> Refusal:
 
 class RefreshTokenGrant:
     def handle(
-        self, platform: Platform, tx: Tx, app: App, params: Mapping[str, str]
+        self, platform: Platform, tx: Tx, client: Callable[[], App], params: Mapping[str, str]
     ) -> Issuance | Refusal:
         value = params.get("refresh_token")
         if not value:
+            client()  # RFC 6749 §3.2.1: an unauthenticated client hears only that
             return Refusal(InvalidRequest("Missing refresh_token"))
         # Extra fields such as scope or audience are ignored (CONTRACT §4.5): the result
         # is always the grant's scopes, never more (RFC 6749 §6).
         now = platform.clock.now()
         key = digest(value)
-        family = tx.families.of_token(key, for_update=True)
+        locked = tx.families.of_token_later(key, for_update=True)
         # Read the token only once its family is locked: a read from before the lock may
         # predate a concurrent rotation that committed while this request waited for it, and
-        # a stale "unspent" would look like a replay and revoke a healthy family. Its grant
-        # comes in the same read, used only if every check below passes.
+        # a stale "unspent" would look like a replay and revoke a healthy family. (A later
+        # read runs before the next statement: this read waits for the lock on the server,
+        # and both answers come in one round trip.) Its grant comes in the same read, used
+        # only if every check below passes.
         found = tx.refresh_tokens.get_with_grant(key)
+        app = client()  # before anything read is acted on (RFC 6749 §3.2.1)
+        family = locked()
         if found is None:
             return _refused("unknown refresh token")
         token, grant_found = found

@@ -31,7 +31,7 @@ from sqlalchemy.sql.dml import Insert
 from threelo.core.ports import Conflict
 from threelo.storage.errors import ReadOnlyTransaction, StorageUnavailable
 from threelo.storage.sql.engine import begin_statement
-from threelo.storage.sql.pg_pipeline import PgUnit
+from threelo.storage.sql.pg_pipeline import Answer, PgUnit
 from threelo.storage.sql.prepared import Prepared, prepare
 
 Params = Mapping[str, Any]
@@ -111,6 +111,7 @@ class Db:
         "_errors",
         "_ignoring",
         "_pg",
+        "_queued",
         "_untouched",
         "_writable",
         "dialect_name",
@@ -124,7 +125,8 @@ class Db:
         self._dbapi: Any = None
         self._pg: PgUnit | None = None
         self._writable = writable
-        self._untouched = True
+        self._untouched = True  # nothing sent yet: a dead connection may still be replaced
+        self._queued: list[Later] = []  # reads queued while untouched, to resend on replacing
         self.failed = False
         self.dialect_name = dialect_name
         self._ignoring = _IGNORING[dialect_name]
@@ -142,6 +144,33 @@ class Db:
             return self._execute(statement, params).first()
         raw = self._run(prepared, params, many=False).fetchone()
         return None if raw is None else prepared.row(raw)
+
+    def later(self, statement: Executable, params: Params | None = None) -> Later:
+        """A read whose answer the caller wants later: on PostgreSQL it is sent with the
+        unit's next statement, and run before it, in the same round trip (``pg_pipeline.py``);
+        elsewhere it runs at once. Either way it sees what the statements before it wrote and
+        none of what the statements after it write."""
+        prepared = self._prepared(statement, params)
+        if prepared is None or self._pg is None:
+            return Later(self, None, None, None, self.rows(statement, params))
+        values = self._values(prepared, params, many=False)
+        answer = self._send(prepared, values, many=False, wait=False, later=True)
+        queued = Later(self, prepared, values, answer, None)
+        if self._untouched:
+            self._queued.append(queued)
+        return queued
+
+    def collect(self, later: Later) -> None:
+        """Make sure ``later``'s answer has arrived: a round trip if nothing has fetched it."""
+        if later.answer is None or later.answer.done or self._pg is None:
+            return
+        try:
+            self._pg.collect()
+        except self._errors.Error as exc:
+            self.failed = True
+            raise self._translate_driver(exc) from exc
+        self._untouched = False
+        self._queued.clear()
 
     def write(self, statement: Executable, params: Params | None = None) -> int:
         """Run an INSERT, UPDATE or DELETE and return how many rows it touched."""
@@ -292,8 +321,12 @@ class Db:
         return prepared
 
     def _run(self, prepared: Prepared, params: Any, *, many: bool, wait: bool = True) -> Any:
+        values = self._values(prepared, params, many=many)
+        return self._send(prepared, values, many=many, wait=wait, later=False)
+
+    def _values(self, prepared: Prepared, params: Any, *, many: bool) -> Any:
         try:
-            values = (
+            return (
                 [prepared.parameters(p) for p in params]
                 if many
                 else prepared.parameters(params or {})
@@ -302,6 +335,8 @@ class Db:
             raise ValueError(str(exc)) from exc
         except KeyError as exc:
             raise StorageUnavailable(f"statement parameter missing: {exc}") from exc
+
+    def _send(self, prepared: Prepared, values: Any, *, many: bool, wait: bool, later: bool) -> Any:
         try:
             try:
                 cursor = self._cursor(prepared, values, many, wait)
@@ -311,6 +346,9 @@ class Db:
                     self.failed = True
                     raise
                 self._reconnect()
+                for queued in self._queued:  # what the dead connection never sent
+                    assert queued.prepared is not None  # only queued reads are kept
+                    queued.answer = self._cursor(queued.prepared, queued.values, False, False)
                 cursor = self._cursor(prepared, values, many, wait)
         except sa_exc.SQLAlchemyError as exc:
             self.failed = True
@@ -318,7 +356,9 @@ class Db:
         except self._errors.Error as exc:
             self.failed = True
             raise self._translate_driver(exc) from exc
-        self._untouched = False
+        if not later:  # a queued read has not been sent yet; anything else may have been
+            self._untouched = False
+            self._queued.clear()
         return cursor
 
     def _cursor(self, prepared: Prepared, values: Any, many: bool, wait: bool) -> Any:
@@ -384,6 +424,43 @@ class Db:
             raise translate(exc) from exc
         self._untouched = False
         return result
+
+
+def no_answer() -> None:
+    """The answer of a read that cannot find anything (a key with a NUL, say)."""
+    return None
+
+
+class Later:
+    """The answer of a read queued by :meth:`Db.later`, converted on first use."""
+
+    __slots__ = ("_db", "_rows", "answer", "prepared", "values")
+
+    def __init__(
+        self,
+        db: Db,
+        prepared: Prepared | None,
+        values: Any,
+        answer: Answer | None,
+        rows: list[Any] | None,
+    ) -> None:
+        self._db = db
+        self.prepared = prepared
+        self.values = values
+        self.answer = answer
+        self._rows = rows
+
+    def rows(self) -> list[Any]:
+        if self._rows is None:
+            self._db.collect(self)
+            prepared, answer = self.prepared, self.answer
+            assert prepared is not None and answer is not None
+            self._rows = [prepared.row(raw) for raw in answer.fetchall()]
+        return self._rows
+
+    def first(self) -> Any:
+        rows = self.rows()
+        return rows[0] if rows else None
 
 
 # (dialect id, statement id, insert column keys) -> (statement, dialect, prepared form or None)

@@ -106,12 +106,13 @@ class Answer:
     """A statement's answer, as much of a DB-API cursor as :class:`Db` reads: filled in when
     its results are collected."""
 
-    __slots__ = ("_results", "_transformer", "rowcount")
+    __slots__ = ("_results", "_transformer", "done", "rowcount")
 
     def __init__(self, transformer: Any) -> None:
         self._transformer = transformer
         self._results: list[Any] = []
         self.rowcount = -1
+        self.done = False  # its results collected (or its round trip failed)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
@@ -171,6 +172,11 @@ class PgUnit:
         if wait:
             self._sync()
         return answer
+
+    def collect(self) -> None:
+        """Send what is queued and collect every answer owed: one round trip, or none."""
+        if self._pending:
+            self._sync()
 
     def leave_pipeline(self) -> None:
         """Collect every answer and leave pipeline mode, for a statement SQLAlchemy runs itself
@@ -232,6 +238,9 @@ class PgUnit:
         pending, self._pending = self._pending, []
         pgconn.pipeline_sync()
         failure: Exception | None = None
+        for owed in pending:
+            if type(owed) is Answer:
+                owed.done = True  # collected below, or the error raised below is the answer
         try:
             raw.wait(generators.send(pgconn))
             for owed in pending:

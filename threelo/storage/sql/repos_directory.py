@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 
 from threelo.core.models import Account, AccountStatus, App, Distribution, Membership, Site
+from threelo.core.ports import Later
 from threelo.storage.sql import tables as t
-from threelo.storage.sql.boundary import Db, param
+from threelo.storage.sql.boundary import Db, no_answer, param
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
 
 # Lists are sorted in Python, by the same keys as the memory store, so that the order never
@@ -318,6 +319,17 @@ class SqlApps:
             return None
         row = self._db.first(_APP, {"p_client_id": client_id})
         return None if row is None else _app(row)
+
+    def get_later(self, client_id: str) -> Later[App | None]:
+        if has_nul(client_id):
+            return no_answer
+        later = self._db.later(_APP, {"p_client_id": client_id})
+
+        def answer() -> App | None:
+            row = later.first()
+            return None if row is None else _app(row)
+
+        return answer
 
     def update(self, app: App) -> None:
         reject_nul(app)

@@ -22,8 +22,9 @@ from sqlalchemy import (
 )
 
 from threelo.core.models import Account, Grant, TokenFamily
+from threelo.core.ports import Later
 from threelo.storage.sql import tables as t
-from threelo.storage.sql.boundary import Db, param
+from threelo.storage.sql.boundary import Db, no_answer, param
 from threelo.storage.sql.repos_directory import account_columns, account_in
 from threelo.storage.values import has_nul, reject_nul, reject_nul_values
 
@@ -301,6 +302,18 @@ class SqlFamilies:
         query = _FAMILY_OF_TOKEN_FOR_UPDATE if for_update else _FAMILY_OF_TOKEN
         found = fold_sites(self._db.rows(query, {"p_digest": digest}), "family_id")
         return self._family(*found[0]) if found else None
+
+    def of_token_later(self, digest: str, *, for_update: bool = False) -> Later[TokenFamily | None]:
+        if has_nul(digest):
+            return no_answer
+        query = _FAMILY_OF_TOKEN_FOR_UPDATE if for_update else _FAMILY_OF_TOKEN
+        later = self._db.later(query, {"p_digest": digest})
+
+        def answer() -> TokenFamily | None:
+            found = fold_sites(later.rows(), "family_id")
+            return self._family(*found[0]) if found else None
+
+        return answer
 
     def update(self, family: TokenFamily) -> None:
         """Update the family's row; its sites stay those it was created with."""

@@ -1,0 +1,36 @@
+"""``*_later`` reads (core/ports.py ``Later``): sent with the unit's next statement where the store
+can, they see what the unit wrote before them and nothing it wrote after, on every store."""
+
+from __future__ import annotations
+
+from tests.storage import builders
+from threelo.core.ports import Store
+
+
+def test_a_later_app_read_sees_what_came_before_it_and_nothing_after(store: Store) -> None:
+    app = builders.app()
+    with store.transaction() as tx:
+        tx.accounts.add(builders.account(account_id=app.owner_id))
+        missing = tx.apps.get_later(app.client_id)
+        tx.apps.add(app)
+        present = tx.apps.get_later(app.client_id)
+        tx.apps.delete(app.client_id)
+        assert missing() is None
+        assert present() == app
+    with store.reader() as tx:
+        assert tx.apps.get_later(app.client_id)() is None  # asked for alone
+        assert tx.apps.get_later("nul\x00")() is None
+
+
+def test_a_later_family_read_locks_and_reads_like_of_token(store: Store) -> None:
+    family = builders.family()
+    token = builders.refresh_token(family_id=family.family_id)
+    with store.transaction() as tx:
+        tx.families.add(family)
+        tx.refresh_tokens.add(token)
+    with store.transaction() as tx:
+        locked = tx.families.of_token_later(token.digest, for_update=True)
+        assert tx.refresh_tokens.get(token.digest) == token
+        assert locked() == family
+        assert tx.families.of_token_later("unknown")() is None
+        assert tx.families.of_token_later("nul\x00")() is None
