@@ -34,3 +34,22 @@ def test_a_later_family_read_locks_and_reads_like_of_token(store: Store) -> None
         assert locked() == family
         assert tx.families.of_token_later("unknown")() is None
         assert tx.families.of_token_later("nul\x00")() is None
+
+
+def test_later_grant_and_session_reads_answer_like_their_plain_reads(store: Store) -> None:
+    account = builders.account()
+    grant = builders.grant(account_id=account.account_id)
+    session = builders.session(account_id=account.account_id)
+    with store.transaction() as tx:
+        tx.accounts.add(account)
+        tx.grants.add(grant)
+        tx.sessions.add(session)
+    with store.reader() as tx:
+        found_grant = tx.grants.find_later(grant.client_id, account.account_id)
+        found_session = tx.sessions.get_with_account_later(session.digest)
+        assert tx.grants.find_later(grant.client_id, "someone-else")() is None
+        assert found_grant() == tx.grants.find(grant.client_id, account.account_id) == grant
+        assert found_session() == (session, account)
+        assert tx.sessions.get_with_account_later("unknown")() is None
+        assert tx.sessions.get_with_account_later("nul\x00")() is None
+        assert tx.grants.find_later("nul\x00", account.account_id)() is None

@@ -35,6 +35,10 @@ class MemoryGrants:
         grant_id = self._t.grant_keys.get((client_id, account_id))
         return None if grant_id is None else self._t.grants.get(grant_id)
 
+    def find_later(self, client_id: str, account_id: str) -> Later[Grant | None]:
+        found = self.find(client_id, account_id)
+        return lambda: found
+
     def update(self, grant: Grant) -> None:
         grant = checked(grant)
         old = self._t.grants.get(grant.grant_id)

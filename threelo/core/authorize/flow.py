@@ -84,9 +84,15 @@ def plan_authorization(
         check_may_authorize(request.app, account)
     except OAuthError as error:
         return AuthorizationPlan(answer=_error(platform, request, error))
+    # The grant's read goes with the sites' read, in one round trip.
+    found = (
+        None
+        if request.forces_consent
+        else tx.grants.find_later(request.client_id, account.account_id)
+    )
     choice = site_choice(tx, platform.catalogue, request.app, account, request.scopes)
-    if not request.forces_consent:
-        grant = tx.grants.find(request.client_id, account.account_id)
+    if found is not None:
+        grant = found()
         sites = remembered_sites(grant, request.app, request.scopes, choice)
         if grant is not None and sites is not None:
             return AuthorizationPlan(grant=grant, sites=sites)

@@ -140,6 +140,13 @@ class SqlGrants:
         params = {"p_client_id": client_id, "p_account_id": account_id}
         return self._one(self._db.rows(_GRANT_FOR, params))
 
+    def find_later(self, client_id: str, account_id: str) -> Later[Grant | None]:
+        if has_nul(client_id, account_id):
+            return no_answer
+        params = {"p_client_id": client_id, "p_account_id": account_id}
+        later = self._db.later(_GRANT_FOR, params)
+        return lambda: self._one(later.rows())
+
     def update(self, grant: Grant) -> None:
         reject_nul(grant)
         params = {

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, delete, select, update
 
 from threelo.core.models import Account, AuditEvent, PendingAuthorization, Session, SigningKey
+from threelo.core.ports import Later
 from threelo.storage.sql import tables as t
-from threelo.storage.sql.boundary import Db, param
+from threelo.storage.sql.boundary import Db, no_answer, param
 from threelo.storage.sql.repos_directory import account_columns, account_in
 from threelo.storage.values import has_nul, reject_nul
 
@@ -135,6 +136,17 @@ class SqlSessions:
             return None
         row = self._db.first(_SESSION_WITH_ACCOUNT, {"p_digest": digest})
         return None if row is None else (self._session(row), account_in(row, _ACCOUNT_OF))
+
+    def get_with_account_later(self, digest: str) -> Later[tuple[Session, Account | None] | None]:
+        if has_nul(digest):
+            return no_answer
+        later = self._db.later(_SESSION_WITH_ACCOUNT, {"p_digest": digest})
+
+        def answer() -> tuple[Session, Account | None] | None:
+            row = later.first()
+            return None if row is None else (self._session(row), account_in(row, _ACCOUNT_OF))
+
+        return answer
 
     @staticmethod
     def _session(row: Row[Any]) -> Session:

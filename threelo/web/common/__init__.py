@@ -53,6 +53,7 @@ from threelo.web.common.security_headers import (
 from threelo.web.common.sessions import (
     COOKIE_NAME,
     current_account,
+    current_account_later,
     current_session,
     end_session,
     ensure_session,
@@ -74,6 +75,7 @@ __all__ = [
     "content_security_policy",
     "csrf_token",
     "current_account",
+    "current_account_later",
     "current_session",
     "end_session",
     "ensure_session",

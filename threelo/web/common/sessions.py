@@ -11,6 +11,7 @@ These helpers touch the store synchronously: call them from a sync endpoint or t
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -65,7 +66,12 @@ def _load_with_account(request: Request, tx: Tx) -> tuple[Session | None, Accoun
     value = _cookie(request)
     if value is None:
         return None, None
-    found = tx.sessions.get_with_account(digest(value))
+    return _live(request, tx.sessions.get_with_account(digest(value)))
+
+
+def _live(
+    request: Request, found: tuple[Session, Account | None] | None
+) -> tuple[Session | None, Account | None]:
     if found is None or found[0].expires_at <= web_context(request).platform.clock.now():
         return None, None
     return found
@@ -92,11 +98,31 @@ def current_account(request: Request, tx: Tx | None = None) -> Account | None:
         session = cached if isinstance(cached, Session) else None
         account_id = session.account_id if session is not None else None
         account = tx.accounts.get(account_id) if account_id is not None else None
+    return _signed_in(session, account)
+
+
+def _signed_in(session: Session | None, account: Account | None) -> Account | None:
     if session is None or session.account_id is None:
         return None
     if account is None or not account.active:  # CONTRACT §2: inactive accounts are signed out
         return None
     return account
+
+
+def current_account_later(request: Request, tx: Tx) -> Callable[[], Account | None]:
+    """:func:`current_account` in ``tx``, with the session's read sent along with the unit's
+    next statement (``Tx.sessions.get_with_account_later``); the answer when called."""
+    value = _cookie(request)
+    if getattr(request.state, _CACHE, _MISSING) is not _MISSING or value is None:
+        return lambda: current_account(request, tx)
+    found = tx.sessions.get_with_account_later(digest(value))
+
+    def answer() -> Account | None:
+        session, account = _live(request, found())
+        setattr(request.state, _CACHE, session)
+        return _signed_in(session, account)
+
+    return answer
 
 
 def require_login(request: Request) -> Account | RedirectResponse:

@@ -26,6 +26,7 @@ from threelo.web.common import (
     check_csrf,
     csrf_token,
     current_account,
+    current_account_later,
     current_session,
     login_url,
     read_form,
@@ -44,10 +45,12 @@ def authorize(request: Request) -> Response:
         return templates.error(request, 414, "The authorization request is too long.")
     platform = web_context(request).platform
     with platform.store.reader() as tx:
+        # The session's read goes with the app's, in one round trip.
+        signed_in = current_account_later(request, tx)
         result = validate_authorization_request(
             request.query_params.multi_items(), tx.apps, platform
         )
-        account = current_account(request, tx)
+        account = signed_in()
         plan = None
         if account is not None and isinstance(result, AuthorizationRequest):
             plan = plan_authorization(tx, platform, result, account)
