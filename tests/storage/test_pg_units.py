@@ -198,3 +198,19 @@ def test_a_later_read_is_resent_when_the_pooled_connection_had_died(
         later = tx.apps.get_later(app.client_id)  # queued, not sent: the unit is untouched
         assert tx.accounts.get(app.owner_id) is not None  # meets the dead connection, retries
         assert later() == app
+
+
+def test_a_later_read_whose_round_trip_failed_raises_instead_of_finding_nothing(
+    pg_store: SqlStore,
+) -> None:
+    app, family = builders.app(), builders.family()
+    with pg_store.transaction() as tx:
+        tx.accounts.add(builders.account(account_id=app.owner_id))
+        tx.apps.add(app)
+        tx.families.add(family)
+    with pytest.raises(Conflict), pg_store.transaction() as tx:
+        tx.families.add(builders.family(family_id=family.family_id))  # fails on the server
+        later = tx.apps.get_later(app.client_id)  # skipped there: the pipeline is aborted
+        with pytest.raises(Conflict):
+            tx.accounts.get(app.owner_id)  # the round trip that meets the error
+        later()  # not "no such app": the error again

@@ -161,16 +161,22 @@ class Db:
         return queued
 
     def collect(self, later: Later) -> None:
-        """Make sure ``later``'s answer has arrived: a round trip if nothing has fetched it."""
-        if later.answer is None or later.answer.done or self._pg is None:
+        """Make sure ``later``'s answer has arrived: a round trip if nothing has fetched it.
+        Raises what its round trip met, when that failed."""
+        answer = later.answer
+        if answer is None or self._pg is None:
             return
-        try:
-            self._pg.collect()
-        except self._errors.Error as exc:
+        if not answer.done:
+            try:
+                self._pg.collect()
+            except self._errors.Error as exc:
+                self.failed = True
+                raise self._translate_driver(exc) from exc
+            self._untouched = False
+            self._queued.clear()
+        if answer.error is not None:
             self.failed = True
-            raise self._translate_driver(exc) from exc
-        self._untouched = False
-        self._queued.clear()
+            raise self._translate_driver(answer.error) from answer.error
 
     def write(self, statement: Executable, params: Params | None = None) -> int:
         """Run an INSERT, UPDATE or DELETE and return how many rows it touched."""

@@ -7,13 +7,14 @@ handful of system calls at both ends. On the token endpoint the waits were most 
 
 - Statements queue in libpq's output buffer and leave in **one write per round trip**, when an
   answer is needed. (psycopg's own pipeline flushes, and polls the socket, after every
-  statement: for a code exchange that was eight writes and eight wake-ups of the server
-  process instead of three.)
+  statement: a code exchange made twelve writes to the server, and 24 polls, where its round
+  trips needed three.)
 - A **writer** sends its own ``BEGIN`` with its first statement and its ``COMMIT`` with the
   answers still owed. A statement whose answer the caller reads (a select, an update whose row
   count decides something) waits for it; a *deferred* write (:meth:`Db.defer`) does not, and its
-  answer is collected with the next statement's or with the ``COMMIT``. A code exchange is three
-  round trips.
+  answer is collected with the next statement's or with the ``COMMIT``. A read whose answer can
+  wait (:meth:`Db.later`) is queued the same way. A code exchange is two round trips, a refresh
+  three.
 - A **reader** sends no ``BEGIN`` or ``ROLLBACK``: under READ COMMITTED, PostgreSQL's default and
   what the units use, every statement takes its own snapshot inside a transaction or out of one,
   so the two statements bought nothing.
@@ -46,7 +47,6 @@ from psycopg.adapt import PyFormat, Transformer
 _BEGIN = b"BEGIN"
 _COMMIT = b"COMMIT"
 _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.EMPTY_QUERY)
-_SYNC = pq.ExecStatus.PIPELINE_SYNC
 _IDLE = pq.TransactionStatus.IDLE
 _TEXT = pq.Format.TEXT
 # Statements prepared per connection, at most: a fixed set of statements times the few type
@@ -106,13 +106,14 @@ class Answer:
     """A statement's answer, as much of a DB-API cursor as :class:`Db` reads: filled in when
     its results are collected."""
 
-    __slots__ = ("_results", "_transformer", "done", "rowcount")
+    __slots__ = ("_results", "_transformer", "done", "error", "rowcount")
 
     def __init__(self, transformer: Any) -> None:
         self._transformer = transformer
         self._results: list[Any] = []
         self.rowcount = -1
-        self.done = False  # its results collected (or its round trip failed)
+        self.done = False  # its results collected, or its round trip failed with ``error``
+        self.error: Exception | None = None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
@@ -252,10 +253,12 @@ class PgUnit:
                     elif type(owed) is Answer:
                         owed._add(result)
             raw.wait(generators.fetch_many(pgconn))  # the sync point's own result
-        except BaseException:
+        except Exception as exc:
             self._conn.prepared.clear()  # the connection is in doubt: prepare afresh
+            _fail(pending, exc)
             raise
         if failure is not None:
+            _fail(pending, failure)
             if isinstance(failure, _STATEMENTS_GONE):
                 self._conn.prepared.clear()
             raise failure
@@ -274,6 +277,13 @@ class PgUnit:
             raise
         self._piped = False
         self._pgconn.exit_pipeline_mode()
+
+
+def _fail(pending: list[Answer | _Key | None], error: Exception) -> None:
+    """Every answer of a failed round trip is the error: none is left looking empty."""
+    for owed in pending:
+        if type(owed) is Answer:
+            owed.error = error
 
 
 def _error(result: Any, pgconn: Any) -> Exception:
