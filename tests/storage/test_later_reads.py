@@ -4,6 +4,7 @@ can, they see what the unit wrote before them and nothing it wrote after, on eve
 from __future__ import annotations
 
 from tests.storage import builders
+from threelo.core.models import Membership
 from threelo.core.ports import Store
 
 
@@ -53,3 +54,56 @@ def test_later_grant_and_session_reads_answer_like_their_plain_reads(store: Stor
         assert tx.sessions.get_with_account_later("unknown")() is None
         assert tx.sessions.get_with_account_later("nul\x00")() is None
         assert tx.grants.find_later("nul\x00", account.account_id)() is None
+
+
+def test_the_bearer_checks_later_reads_answer_like_their_plain_reads(store: Store) -> None:
+    account, app, site = builders.account(), builders.app(), builders.site()
+    grant = builders.grant(
+        account_id=account.account_id, client_id=app.client_id, sites=frozenset({site.cloud_id})
+    )
+    family = builders.family(grant_id=grant.grant_id)
+    with store.transaction() as tx:
+        tx.accounts.add(account)
+        tx.accounts.add(builders.account(account_id=app.owner_id))
+        tx.apps.add(app)
+        tx.sites.add(site)
+        tx.memberships.add(Membership(site.cloud_id, account.account_id, "jira"))
+        tx.grants.add(grant)
+        tx.families.add(family)
+        tx.app_site_blocks.block(app.client_id, site.cloud_id, builders.at(1))
+    with store.reader() as tx:
+        answers = (
+            tx.grants.get_later(grant.grant_id),
+            tx.families.get_later(family.family_id),
+            tx.accounts.get_later(account.account_id),
+            tx.sites.get_later(site.cloud_id),
+            tx.memberships.for_account_later(account.account_id),
+            tx.app_site_blocks.blocked_sites_later(app.client_id),
+        )
+        assert [answer() for answer in answers] == [
+            tx.grants.get(grant.grant_id),
+            tx.families.get(family.family_id),
+            account,
+            site,
+            tx.memberships.for_account(account.account_id),
+            frozenset({site.cloud_id}),
+        ]
+        assert tx.grants.get(grant.grant_id) == grant
+        missing = (
+            tx.grants.get_later("none"),
+            tx.families.get_later("none"),
+            tx.accounts.get_later("none"),
+            tx.sites.get_later("none"),
+        )
+        assert [answer() for answer in missing] == [None] * 4
+        assert tx.memberships.for_account_later("none")() == []
+        assert tx.app_site_blocks.blocked_sites_later("none")() == frozenset()
+        for nul in (
+            tx.grants.get_later("n\x00"),
+            tx.families.get_later("n\x00"),
+            tx.accounts.get_later("n\x00"),
+            tx.sites.get_later("n\x00"),
+        ):
+            assert nul() is None
+        assert list(tx.memberships.for_account_later("n\x00")()) == []
+        assert tx.app_site_blocks.blocked_sites_later("n\x00")() == frozenset()

@@ -276,26 +276,35 @@ def _live_state(platform: Platform, claims: Mapping[str, Any]) -> _LiveState:
 
 
 def _load_state(tx: Tx, claims: Mapping[str, Any]) -> _LiveState:
-    grant = tx.grants.get(claims["gid"])
-    family = tx.families.get(claims["fid"])
+    # Everything keyed by the token's own claims is read together, in one round trip where the
+    # store allows; the grant's sites follow in a second. The account and the app are read by
+    # the names in the token, so a grant naming others is refused here, before anything is
+    # cached under its id: the cached state always holds the grant's own account and app.
+    grant_later = tx.grants.get_later(claims["gid"])
+    family_later = tx.families.get_later(claims["fid"])
+    account_later = tx.accounts.get_later(claims["sub"])
+    app_later = tx.apps.get_later(claims["client_id"])
+    memberships_later = tx.memberships.for_account_later(claims["sub"])
+    blocked_later = tx.app_site_blocks.blocked_sites_later(claims["client_id"])
+    grant, family = grant_later(), family_later()
     if grant is None or family is None:
         raise InvalidToken(detail="grant or family gone")
-    account = tx.accounts.get(grant.account_id)
-    app = tx.apps.get(grant.client_id)
+    if (grant.account_id, grant.client_id) != (claims["sub"], claims["client_id"]):
+        raise InvalidToken(detail="grant does not match the token")
+    account, app = account_later(), app_later()
     if account is None or app is None:
         raise InvalidToken(detail="account or app gone")
-    sites = tuple(s for cid in sorted(grant.sites) if (s := tx.sites.get(cid)) is not None)
-    memberships = frozenset(
-        (m.cloud_id, m.product) for m in tx.memberships.for_account(account.account_id)
-    )
+    memberships = frozenset((m.cloud_id, m.product) for m in memberships_later())
+    blocked = blocked_later()
+    found = [tx.sites.get_later(cloud_id) for cloud_id in sorted(grant.sites)]
     return _LiveState(
         account=account,
         app=app,
         grant=grant,
         family=family,
-        sites=sites,
+        sites=tuple(site for site_later in found if (site := site_later()) is not None),
         memberships=memberships,
-        blocked=tx.app_site_blocks.blocked_sites(app.client_id),
+        blocked=blocked,
         loaded_at=time.monotonic(),
     )
 

@@ -30,6 +30,12 @@ from threelo.core.models import (
     TokenFamily,
 )
 
+_T = TypeVar("_T")
+#: A read's answer, asked for later: ``*_later`` methods send the read with the unit's next
+#: statement where the store can (one round trip for both), and run it before that statement,
+#: so it sees what came before it and nothing after; elsewhere they read at once.
+Later: TypeAlias = Callable[[], _T]
+
 
 class Conflict(Exception):
     """A uniqueness rule was broken (duplicate e-mail, second grant for an app and account)."""
@@ -38,6 +44,10 @@ class Conflict(Exception):
 class AccountRepo(Protocol):
     def add(self, account: Account) -> None: ...
     def get(self, account_id: str) -> Account | None: ...
+    def get_later(self, account_id: str) -> Later[Account | None]:
+        """:meth:`get`, as a :data:`Later` read."""
+        ...
+
     def get_by_email(self, email: str) -> Account | None: ...
     def set_status(self, account_id: str, status: AccountStatus) -> bool: ...
     def set_password(self, account_id: str, password_hash: str) -> bool: ...
@@ -47,6 +57,10 @@ class AccountRepo(Protocol):
 class SiteRepo(Protocol):
     def add(self, site: Site) -> None: ...
     def get(self, cloud_id: str) -> Site | None: ...
+    def get_later(self, cloud_id: str) -> Later[Site | None]:
+        """:meth:`get`, as a :data:`Later` read."""
+        ...
+
     def list(self) -> Sequence[Site]: ...
 
 
@@ -54,6 +68,10 @@ class MembershipRepo(Protocol):
     def add(self, membership: Membership) -> None: ...
     def remove(self, cloud_id: str, account_id: str) -> int: ...
     def for_account(self, account_id: str) -> Sequence[Membership]: ...
+    def for_account_later(self, account_id: str) -> Later[Sequence[Membership]]:
+        """:meth:`for_account`, as a :data:`Later` read."""
+        ...
+
     def with_sites(self, account_id: str) -> Sequence[tuple[Membership, Site]]:
         """The account's memberships with their sites, read together (a membership whose site
         is gone is left out)."""
@@ -75,13 +93,6 @@ class SiteAdminRepo(Protocol):
     def sites_of(self, account_id: str) -> Sequence[str]: ...
 
 
-_T = TypeVar("_T")
-#: A read's answer, asked for later: ``*_later`` methods send the read with the unit's next
-#: statement where the store can (one round trip for both), and run it before that statement,
-#: so it sees what came before it and nothing after; elsewhere they read at once.
-Later: TypeAlias = Callable[[], _T]
-
-
 class AppRepo(Protocol):
     def add(self, app: App) -> None: ...
     def get(self, client_id: str) -> App | None: ...
@@ -100,11 +111,18 @@ class AppSiteBlockRepo(Protocol):
 
     def block(self, client_id: str, cloud_id: str, at: datetime) -> None: ...
     def blocked_sites(self, client_id: str) -> frozenset[str]: ...
+    def blocked_sites_later(self, client_id: str) -> Later[frozenset[str]]:
+        """:meth:`blocked_sites`, as a :data:`Later` read."""
+        ...
 
 
 class GrantRepo(Protocol):
     def add(self, grant: Grant) -> None: ...  # raises Conflict on a second (app, account)
     def get(self, grant_id: str) -> Grant | None: ...
+    def get_later(self, grant_id: str) -> Later[Grant | None]:
+        """:meth:`get`, as a :data:`Later` read."""
+        ...
+
     def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
         """The grant and its account (None when the account is gone), read together."""
         ...
@@ -130,6 +148,10 @@ class TokenFamilyRepo(Protocol):
         ...
 
     def get(self, family_id: str, *, for_update: bool = False) -> TokenFamily | None: ...
+    def get_later(self, family_id: str) -> Later[TokenFamily | None]:
+        """:meth:`get` without a lock, as a :data:`Later` read."""
+        ...
+
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         """The family of the refresh token ``digest``, found and (with ``for_update``) locked in
         one read, like :meth:`get`."""

@@ -27,6 +27,10 @@ class MemoryAccounts:
     def get(self, account_id: str) -> Account | None:
         return self._t.accounts.get(account_id)
 
+    def get_later(self, account_id: str) -> Later[Account | None]:
+        found = self.get(account_id)
+        return lambda: found
+
     def get_by_email(self, email: str) -> Account | None:
         account_id = self._t.emails.get(email.lower())
         return None if account_id is None else self._t.accounts.get(account_id)
@@ -65,6 +69,10 @@ class MemorySites:
     def get(self, cloud_id: str) -> Site | None:
         return self._t.sites.get(cloud_id)
 
+    def get_later(self, cloud_id: str) -> Later[Site | None]:
+        found = self.get(cloud_id)
+        return lambda: found
+
     def list(self) -> Sequence[Site]:
         return sorted(self._t.sites.values(), key=lambda s: (s.name, s.cloud_id))
 
@@ -90,6 +98,10 @@ class MemoryMemberships:
     def for_account(self, account_id: str) -> Sequence[Membership]:
         found = [m for m in self._t.memberships.values() if m.account_id == account_id]
         return sorted(found, key=lambda m: (m.cloud_id, m.product))
+
+    def for_account_later(self, account_id: str) -> Later[Sequence[Membership]]:
+        found = self.for_account(account_id)
+        return lambda: found
 
     def with_sites(self, account_id: str) -> Sequence[tuple[Membership, Site]]:
         sites = self._t.sites
@@ -177,3 +189,7 @@ class MemoryAppSiteBlocks:
 
     def blocked_sites(self, client_id: str) -> frozenset[str]:
         return frozenset(cloud for client, cloud in self._t.blocks if client == client_id)
+
+    def blocked_sites_later(self, client_id: str) -> Later[frozenset[str]]:
+        found = self.blocked_sites(client_id)
+        return lambda: found

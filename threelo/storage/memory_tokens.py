@@ -27,6 +27,10 @@ class MemoryGrants:
     def get(self, grant_id: str) -> Grant | None:
         return self._t.grants.get(grant_id)
 
+    def get_later(self, grant_id: str) -> Later[Grant | None]:
+        found = self.get(grant_id)
+        return lambda: found
+
     def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
         grant = self._t.grants.get(grant_id)
         return None if grant is None else (grant, self._t.accounts.get(grant.account_id))
@@ -93,6 +97,10 @@ class MemoryFamilies:
 
     def get(self, family_id: str, *, for_update: bool = False) -> TokenFamily | None:
         return self._t.families.get(family_id)  # the store-wide lock already serialises writers
+
+    def get_later(self, family_id: str) -> Later[TokenFamily | None]:
+        found = self.get(family_id)
+        return lambda: found
 
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         token = self._t.refresh_tokens.get(digest)

@@ -157,6 +157,17 @@ class SqlAccounts:
         row = self._db.first(_ACCOUNT, {"p_account_id": account_id})
         return None if row is None else _account(row)
 
+    def get_later(self, account_id: str) -> Later[Account | None]:
+        if has_nul(account_id):
+            return no_answer
+        later = self._db.later(_ACCOUNT, {"p_account_id": account_id})
+
+        def answer() -> Account | None:
+            row = later.first()
+            return None if row is None else _account(row)
+
+        return answer
+
     def get_by_email(self, email: str) -> Account | None:
         if has_nul(email):
             return None
@@ -204,6 +215,17 @@ class SqlSites:
         row = self._db.first(_SITE, {"p_cloud_id": cloud_id})
         return None if row is None else self.site(row)
 
+    def get_later(self, cloud_id: str) -> Later[Site | None]:
+        if has_nul(cloud_id):
+            return no_answer
+        later = self._db.later(_SITE, {"p_cloud_id": cloud_id})
+
+        def answer() -> Site | None:
+            row = later.first()
+            return None if row is None else self.site(row)
+
+        return answer
+
     def list(self) -> Sequence[Site]:
         found = [self.site(row) for row in self._db.rows(_ALL_SITES)]
         return sorted(found, key=lambda s: (s.name, s.cloud_id))
@@ -212,6 +234,11 @@ class SqlSites:
     def site(row: Row[Any]) -> Site:
         """The site in ``row`` (its table's columns, perhaps among others)."""
         return Site(row.cloud_id, row.name, row.url, row.avatar_url, tuple(row.products))
+
+
+def _memberships(rows: Sequence[Any]) -> list[Membership]:
+    found = [Membership(r.cloud_id, r.account_id, r.product) for r in rows]
+    return sorted(found, key=lambda m: (m.cloud_id, m.product))
 
 
 class SqlMemberships:
@@ -239,8 +266,13 @@ class SqlMemberships:
         if has_nul(account_id):
             return []
         rows = self._db.rows(_MEMBERSHIPS_OF_ACCOUNT, {"p_account_id": account_id})
-        found = [Membership(r.cloud_id, r.account_id, r.product) for r in rows]
-        return sorted(found, key=lambda m: (m.cloud_id, m.product))
+        return _memberships(rows)
+
+    def for_account_later(self, account_id: str) -> Later[Sequence[Membership]]:
+        if has_nul(account_id):
+            return list
+        later = self._db.later(_MEMBERSHIPS_OF_ACCOUNT, {"p_account_id": account_id})
+        return lambda: _memberships(later.rows())
 
     def with_sites(self, account_id: str) -> Sequence[tuple[Membership, Site]]:
         if has_nul(account_id):
@@ -369,3 +401,9 @@ class SqlAppSiteBlocks:
             return frozenset()
         rows = self._db.rows(_BLOCKED_SITES, {"p_client_id": client_id})
         return frozenset(row.cloud_id for row in rows)
+
+    def blocked_sites_later(self, client_id: str) -> Later[frozenset[str]]:
+        if has_nul(client_id):
+            return frozenset
+        later = self._db.later(_BLOCKED_SITES, {"p_client_id": client_id})
+        return lambda: frozenset(row.cloud_id for row in later.rows())

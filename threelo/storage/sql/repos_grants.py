@@ -129,6 +129,12 @@ class SqlGrants:
             return None
         return self._one(self._db.rows(_GRANT, {"p_grant_id": grant_id}))
 
+    def get_later(self, grant_id: str) -> Later[Grant | None]:
+        if has_nul(grant_id):
+            return no_answer
+        later = self._db.later(_GRANT, {"p_grant_id": grant_id})
+        return lambda: self._one(later.rows())
+
     def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
         if has_nul(grant_id):
             return None
@@ -302,6 +308,17 @@ class SqlFamilies:
         query = _FAMILY_FOR_UPDATE if for_update else _FAMILY
         found = fold_sites(self._db.rows(query, {"p_family_id": family_id}), "family_id")
         return self._family(*found[0]) if found else None
+
+    def get_later(self, family_id: str) -> Later[TokenFamily | None]:
+        if has_nul(family_id):
+            return no_answer
+        later = self._db.later(_FAMILY, {"p_family_id": family_id})
+
+        def answer() -> TokenFamily | None:
+            found = fold_sites(later.rows(), "family_id")
+            return self._family(*found[0]) if found else None
+
+        return answer
 
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         if has_nul(digest):
