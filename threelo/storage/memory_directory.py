@@ -8,7 +8,7 @@ from datetime import datetime
 
 from threelo.core.models import Account, AccountStatus, App, Membership, Site
 from threelo.core.ports import Conflict, Later
-from threelo.storage.memory_state import Journal, Tables
+from threelo.storage.memory_state import Journal, Tables, answered
 from threelo.storage.values import checked, reject_nul_values, utc
 
 
@@ -28,8 +28,7 @@ class MemoryAccounts:
         return self._t.accounts.get(account_id)
 
     def get_later(self, account_id: str) -> Later[Account | None]:
-        found = self.get(account_id)
-        return lambda: found
+        return answered(self.get(account_id))
 
     def get_by_email(self, email: str) -> Account | None:
         account_id = self._t.emails.get(email.lower())
@@ -70,8 +69,7 @@ class MemorySites:
         return self._t.sites.get(cloud_id)
 
     def get_later(self, cloud_id: str) -> Later[Site | None]:
-        found = self.get(cloud_id)
-        return lambda: found
+        return answered(self.get(cloud_id))
 
     def list(self) -> Sequence[Site]:
         return sorted(self._t.sites.values(), key=lambda s: (s.name, s.cloud_id))
@@ -100,8 +98,7 @@ class MemoryMemberships:
         return sorted(found, key=lambda m: (m.cloud_id, m.product))
 
     def for_account_later(self, account_id: str) -> Later[Sequence[Membership]]:
-        found = self.for_account(account_id)
-        return lambda: found
+        return answered(self.for_account(account_id))
 
     def with_sites(self, account_id: str) -> Sequence[tuple[Membership, Site]]:
         sites = self._t.sites
@@ -151,8 +148,7 @@ class MemoryApps:
         return self._t.apps.get(client_id)
 
     def get_later(self, client_id: str) -> Later[App | None]:
-        found = self.get(client_id)
-        return lambda: found
+        return answered(self.get(client_id))
 
     def update(self, app: App) -> None:
         app = checked(app)
@@ -191,5 +187,4 @@ class MemoryAppSiteBlocks:
         return frozenset(cloud for client, cloud in self._t.blocks if client == client_id)
 
     def blocked_sites_later(self, client_id: str) -> Later[frozenset[str]]:
-        found = self.blocked_sites(client_id)
-        return lambda: found
+        return answered(self.blocked_sites(client_id))

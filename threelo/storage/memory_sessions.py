@@ -8,7 +8,7 @@ from datetime import datetime
 
 from threelo.core.models import Account, AuditEvent, PendingAuthorization, Session, SigningKey
 from threelo.core.ports import Conflict, Later
-from threelo.storage.memory_state import Journal, Tables
+from threelo.storage.memory_state import Journal, Tables, answered
 from threelo.storage.values import checked, utc
 
 
@@ -61,8 +61,7 @@ class MemorySessions:
         return session, None if account_id is None else self._t.accounts.get(account_id)
 
     def get_with_account_later(self, digest: str) -> Later[tuple[Session, Account | None] | None]:
-        found = self.get_with_account(digest)
-        return lambda: found
+        return answered(self.get_with_account(digest))
 
     def delete(self, digest: str) -> None:
         if digest in self._t.sessions:

@@ -20,10 +20,17 @@ from threelo.core.models import (
     Site,
     TokenFamily,
 )
+from threelo.core.ports import Later
 from threelo.storage.errors import ReadOnlyTransaction
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def answered(value: V) -> Later[V]:
+    """A ``*_later`` read's answer in memory: read at once, handed back when asked."""
+    return lambda: value
+
 
 
 @dataclass

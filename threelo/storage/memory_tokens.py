@@ -8,7 +8,7 @@ from datetime import datetime
 
 from threelo.core.models import Account, AuthorizationCode, Grant, RefreshToken, TokenFamily
 from threelo.core.ports import Conflict, Later
-from threelo.storage.memory_state import Journal, Tables
+from threelo.storage.memory_state import Journal, Tables, answered
 from threelo.storage.values import checked, reject_nul_values, utc
 
 
@@ -28,8 +28,7 @@ class MemoryGrants:
         return self._t.grants.get(grant_id)
 
     def get_later(self, grant_id: str) -> Later[Grant | None]:
-        found = self.get(grant_id)
-        return lambda: found
+        return answered(self.get(grant_id))
 
     def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
         grant = self._t.grants.get(grant_id)
@@ -40,8 +39,7 @@ class MemoryGrants:
         return None if grant_id is None else self._t.grants.get(grant_id)
 
     def find_later(self, client_id: str, account_id: str) -> Later[Grant | None]:
-        found = self.find(client_id, account_id)
-        return lambda: found
+        return answered(self.find(client_id, account_id))
 
     def update(self, grant: Grant) -> None:
         grant = checked(grant)
@@ -99,16 +97,14 @@ class MemoryFamilies:
         return self._t.families.get(family_id)  # the store-wide lock already serialises writers
 
     def get_later(self, family_id: str) -> Later[TokenFamily | None]:
-        found = self.get(family_id)
-        return lambda: found
+        return answered(self.get(family_id))
 
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         token = self._t.refresh_tokens.get(digest)
         return None if token is None else self._t.families.get(token.family_id)
 
     def of_token_later(self, digest: str, *, for_update: bool = False) -> Later[TokenFamily | None]:
-        found = self.of_token(digest, for_update=for_update)
-        return lambda: found
+        return answered(self.of_token(digest, for_update=for_update))
 
     def update(self, family: TokenFamily) -> None:
         """Update the stored family; its sites stay those it was created with."""

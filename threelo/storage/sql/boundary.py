@@ -11,9 +11,9 @@ process every value that goes in and comes out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -35,6 +35,7 @@ from threelo.storage.sql.pg_pipeline import Answer, PgUnit
 from threelo.storage.sql.prepared import Prepared, prepare
 
 Params = Mapping[str, Any]
+_T = TypeVar("_T")
 
 
 def param(column: Column[Any], name: str | None = None) -> BindParameter[Any]:
@@ -126,7 +127,7 @@ class Db:
         self._pg: PgUnit | None = None
         self._writable = writable
         self._untouched = True  # nothing sent yet: a dead connection may still be replaced
-        self._queued: list[Later] = []  # reads queued while untouched, to resend on replacing
+        self._queued: list[QueuedRead] = []  # reads queued while untouched, to resend on replacing
         self.failed = False
         self.dialect_name = dialect_name
         self._ignoring = _IGNORING[dialect_name]
@@ -145,22 +146,41 @@ class Db:
         raw = self._run(prepared, params, many=False).fetchone()
         return None if raw is None else prepared.row(raw)
 
-    def later(self, statement: Executable, params: Params | None = None) -> Later:
-        """A read whose answer the caller wants later: on PostgreSQL it is sent with the
-        unit's next statement, and run before it, in the same round trip (``pg_pipeline.py``);
-        elsewhere it runs at once. Either way it sees what the statements before it wrote and
-        none of what the statements after it write."""
+    def later(
+        self, statement: Executable, params: Params, convert: Callable[[list[Any]], _T]
+    ) -> Callable[[], _T]:
+        """A read whose answer the caller wants later (the ports' ``Later``): ``convert`` of its
+        rows, when called. On PostgreSQL it is sent with the unit's next statement, and run
+        before it, in the same round trip (``pg_pipeline.py``); elsewhere it runs at once.
+        Either way it sees what the statements before it wrote and none of what the statements
+        after it write."""
+        queued = self._queue(statement, params)
+        return lambda: convert(queued.rows())
+
+    def later_first(
+        self, statement: Executable, params: Params, convert: Callable[[Any], _T]
+    ) -> Callable[[], _T | None]:
+        """:meth:`later` for a read of at most one row: ``convert`` of it, or None."""
+        queued = self._queue(statement, params)
+
+        def answer() -> _T | None:
+            rows = queued.rows()
+            return convert(rows[0]) if rows else None
+
+        return answer
+
+    def _queue(self, statement: Executable, params: Params) -> QueuedRead:
         prepared = self._prepared(statement, params)
         if prepared is None or self._pg is None:
-            return Later(self, None, None, None, self.rows(statement, params))
+            return QueuedRead(self, None, None, None, self.rows(statement, params))
         values = self._values(prepared, params, many=False)
         answer = self._send(prepared, values, many=False, wait=False, later=True)
-        queued = Later(self, prepared, values, answer, None)
+        queued = QueuedRead(self, prepared, values, answer, None)
         if self._untouched:
             self._queued.append(queued)
         return queued
 
-    def collect(self, later: Later) -> None:
+    def collect(self, later: QueuedRead) -> None:
         """Make sure ``later``'s answer has arrived: a round trip if nothing has fetched it.
         Raises what its round trip met, when that failed."""
         answer = later.answer
@@ -437,8 +457,8 @@ def no_answer() -> None:
     return None
 
 
-class Later:
-    """The answer of a read queued by :meth:`Db.later`, converted on first use."""
+class QueuedRead:
+    """A read queued by :meth:`Db.later`: its rows, converted on first use."""
 
     __slots__ = ("_db", "_rows", "answer", "prepared", "values")
 
@@ -463,10 +483,6 @@ class Later:
             assert prepared is not None and answer is not None
             self._rows = [prepared.row(raw) for raw in answer.fetchall()]
         return self._rows
-
-    def first(self) -> Any:
-        rows = self.rows()
-        return rows[0] if rows else None
 
 
 # (dialect id, statement id, insert column keys) -> (statement, dialect, prepared form or None)

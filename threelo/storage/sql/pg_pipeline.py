@@ -61,7 +61,7 @@ _PLACEHOLDER = re.compile(rb"%\(([^)]+)\)s|%%")
 class _Native:
     """A statement in libpq's terms: ``$n`` placeholders and the names that fill them."""
 
-    __slots__ = ("names", "query")
+    __slots__ = ("formats", "names", "query")
 
     def __init__(self, sql: str, encoding: str) -> None:
         names: list[str] = []
@@ -76,6 +76,7 @@ class _Native:
 
         self.query: bytes = _PLACEHOLDER.sub(number, sql.encode(encoding))
         self.names: tuple[str, ...] = tuple(names)
+        self.formats = [PyFormat.AUTO] * len(names)  # each value's format: psycopg chooses
 
 
 _NATIVE: dict[tuple[str, str], _Native] = {}
@@ -217,7 +218,7 @@ class PgUnit:
         conn = self._conn
         transformer = conn.transformer
         ordered = [values[name] for name in native.names]
-        dumped = transformer.dump_sequence(ordered, [PyFormat.AUTO] * len(ordered))
+        dumped = transformer.dump_sequence(ordered, native.formats)
         types, formats = transformer.types, transformer.formats
         pgconn = self._pgconn
         key = (native.query, tuple(types))

@@ -160,13 +160,7 @@ class SqlAccounts:
     def get_later(self, account_id: str) -> Later[Account | None]:
         if has_nul(account_id):
             return no_answer
-        later = self._db.later(_ACCOUNT, {"p_account_id": account_id})
-
-        def answer() -> Account | None:
-            row = later.first()
-            return None if row is None else _account(row)
-
-        return answer
+        return self._db.later_first(_ACCOUNT, {"p_account_id": account_id}, _account)
 
     def get_by_email(self, email: str) -> Account | None:
         if has_nul(email):
@@ -218,13 +212,7 @@ class SqlSites:
     def get_later(self, cloud_id: str) -> Later[Site | None]:
         if has_nul(cloud_id):
             return no_answer
-        later = self._db.later(_SITE, {"p_cloud_id": cloud_id})
-
-        def answer() -> Site | None:
-            row = later.first()
-            return None if row is None else self.site(row)
-
-        return answer
+        return self._db.later_first(_SITE, {"p_cloud_id": cloud_id}, self.site)
 
     def list(self) -> Sequence[Site]:
         found = [self.site(row) for row in self._db.rows(_ALL_SITES)]
@@ -234,6 +222,10 @@ class SqlSites:
     def site(row: Row[Any]) -> Site:
         """The site in ``row`` (its table's columns, perhaps among others)."""
         return Site(row.cloud_id, row.name, row.url, row.avatar_url, tuple(row.products))
+
+
+def _cloud_ids(rows: Sequence[Any]) -> frozenset[str]:
+    return frozenset(row.cloud_id for row in rows)
 
 
 def _memberships(rows: Sequence[Any]) -> list[Membership]:
@@ -271,8 +263,8 @@ class SqlMemberships:
     def for_account_later(self, account_id: str) -> Later[Sequence[Membership]]:
         if has_nul(account_id):
             return list
-        later = self._db.later(_MEMBERSHIPS_OF_ACCOUNT, {"p_account_id": account_id})
-        return lambda: _memberships(later.rows())
+        params = {"p_account_id": account_id}
+        return self._db.later(_MEMBERSHIPS_OF_ACCOUNT, params, _memberships)
 
     def with_sites(self, account_id: str) -> Sequence[tuple[Membership, Site]]:
         if has_nul(account_id):
@@ -355,13 +347,7 @@ class SqlApps:
     def get_later(self, client_id: str) -> Later[App | None]:
         if has_nul(client_id):
             return no_answer
-        later = self._db.later(_APP, {"p_client_id": client_id})
-
-        def answer() -> App | None:
-            row = later.first()
-            return None if row is None else _app(row)
-
-        return answer
+        return self._db.later_first(_APP, {"p_client_id": client_id}, _app)
 
     def update(self, app: App) -> None:
         reject_nul(app)
@@ -399,11 +385,9 @@ class SqlAppSiteBlocks:
     def blocked_sites(self, client_id: str) -> frozenset[str]:
         if has_nul(client_id):
             return frozenset()
-        rows = self._db.rows(_BLOCKED_SITES, {"p_client_id": client_id})
-        return frozenset(row.cloud_id for row in rows)
+        return _cloud_ids(self._db.rows(_BLOCKED_SITES, {"p_client_id": client_id}))
 
     def blocked_sites_later(self, client_id: str) -> Later[frozenset[str]]:
         if has_nul(client_id):
             return frozenset
-        later = self._db.later(_BLOCKED_SITES, {"p_client_id": client_id})
-        return lambda: frozenset(row.cloud_id for row in later.rows())
+        return self._db.later(_BLOCKED_SITES, {"p_client_id": client_id}, _cloud_ids)

@@ -132,8 +132,7 @@ class SqlGrants:
     def get_later(self, grant_id: str) -> Later[Grant | None]:
         if has_nul(grant_id):
             return no_answer
-        later = self._db.later(_GRANT, {"p_grant_id": grant_id})
-        return lambda: self._one(later.rows())
+        return self._db.later(_GRANT, {"p_grant_id": grant_id}, self._one)
 
     def get_with_account(self, grant_id: str) -> tuple[Grant, Account | None] | None:
         if has_nul(grant_id):
@@ -150,8 +149,7 @@ class SqlGrants:
         if has_nul(client_id, account_id):
             return no_answer
         params = {"p_client_id": client_id, "p_account_id": account_id}
-        later = self._db.later(_GRANT_FOR, params)
-        return lambda: self._one(later.rows())
+        return self._db.later(_GRANT_FOR, params, self._one)
 
     def update(self, grant: Grant) -> None:
         reject_nul(grant)
@@ -306,38 +304,24 @@ class SqlFamilies:
         if has_nul(family_id):
             return None
         query = _FAMILY_FOR_UPDATE if for_update else _FAMILY
-        found = fold_sites(self._db.rows(query, {"p_family_id": family_id}), "family_id")
-        return self._family(*found[0]) if found else None
+        return self._first(self._db.rows(query, {"p_family_id": family_id}))
 
     def get_later(self, family_id: str) -> Later[TokenFamily | None]:
         if has_nul(family_id):
             return no_answer
-        later = self._db.later(_FAMILY, {"p_family_id": family_id})
-
-        def answer() -> TokenFamily | None:
-            found = fold_sites(later.rows(), "family_id")
-            return self._family(*found[0]) if found else None
-
-        return answer
+        return self._db.later(_FAMILY, {"p_family_id": family_id}, self._first)
 
     def of_token(self, digest: str, *, for_update: bool = False) -> TokenFamily | None:
         if has_nul(digest):
             return None
         query = _FAMILY_OF_TOKEN_FOR_UPDATE if for_update else _FAMILY_OF_TOKEN
-        found = fold_sites(self._db.rows(query, {"p_digest": digest}), "family_id")
-        return self._family(*found[0]) if found else None
+        return self._first(self._db.rows(query, {"p_digest": digest}))
 
     def of_token_later(self, digest: str, *, for_update: bool = False) -> Later[TokenFamily | None]:
         if has_nul(digest):
             return no_answer
         query = _FAMILY_OF_TOKEN_FOR_UPDATE if for_update else _FAMILY_OF_TOKEN
-        later = self._db.later(query, {"p_digest": digest})
-
-        def answer() -> TokenFamily | None:
-            found = fold_sites(later.rows(), "family_id")
-            return self._family(*found[0]) if found else None
-
-        return answer
+        return self._db.later(query, {"p_digest": digest}, self._first)
 
     def update(self, family: TokenFamily) -> None:
         """Update the family's row; its sites stay those it was created with."""
@@ -378,6 +362,11 @@ class SqlFamilies:
         rows = self._db.rows(_FAMILIES_OF_GRANT, {"p_grant_id": grant_id})
         found = [self._family(row, sites) for row, sites in fold_sites(rows, "family_id")]
         return sorted(found, key=lambda f: (f.created_at, f.family_id))
+
+    def _first(self, rows: Iterable[Row[Any]]) -> TokenFamily | None:
+        """The family in ``rows`` (one row per site), or None."""
+        found = fold_sites(rows, "family_id")
+        return self._family(*found[0]) if found else None
 
     @staticmethod
     def _family(row: Row[Any], sites: frozenset[str]) -> TokenFamily:

@@ -135,18 +135,16 @@ class SqlSessions:
         if has_nul(digest):
             return None
         row = self._db.first(_SESSION_WITH_ACCOUNT, {"p_digest": digest})
-        return None if row is None else (self._session(row), account_in(row, _ACCOUNT_OF))
+        return None if row is None else self._with_account(row)
 
     def get_with_account_later(self, digest: str) -> Later[tuple[Session, Account | None] | None]:
         if has_nul(digest):
             return no_answer
-        later = self._db.later(_SESSION_WITH_ACCOUNT, {"p_digest": digest})
+        params = {"p_digest": digest}
+        return self._db.later_first(_SESSION_WITH_ACCOUNT, params, self._with_account)
 
-        def answer() -> tuple[Session, Account | None] | None:
-            row = later.first()
-            return None if row is None else (self._session(row), account_in(row, _ACCOUNT_OF))
-
-        return answer
+    def _with_account(self, row: Row[Any]) -> tuple[Session, Account | None]:
+        return self._session(row), account_in(row, _ACCOUNT_OF)
 
     @staticmethod
     def _session(row: Row[Any]) -> Session:
